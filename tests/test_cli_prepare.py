@@ -11,26 +11,22 @@ def _report(out):
 
 def test_prepare_builds_then_reuses(fresh_cache, tmp_path):
     env = {"IGRPO_CACHE": str(fresh_cache)}
-    t0 = time.time()
     r = run_igrpo("prepare", "--preset", "toy", "--out", str(tmp_path / "a"), "--quiet", env=env)
-    first_s = time.time() - t0
     assert r.returncode == 0, r.stderr
     rep = _report(tmp_path / "a")
     assert rep["reused"] is False and "building toy assets" in r.stderr
     assert rep["vq_scene_accuracy"] >= 0.95, rep
     assert rep["clip_top1"] >= 0.90, rep
     assert rep["minilm_dim"] == 384
-    assert first_s < 600, first_s
     assert json.loads(r.stdout) == rep                       # the report is printed too
 
-    t0 = time.time()
     r2 = run_igrpo("prepare", "--preset", "toy", "--out", str(tmp_path / "b"), env=env)
     assert r2.returncode == 0, r2.stderr
     rep2 = _report(tmp_path / "b")
     assert rep2["reused"] is True and "reusing cached toy assets" in r2.stderr
     assert rep2["cache_dir"] == rep["cache_dir"]
     assert rep2["vq_scene_accuracy"] == rep["vq_scene_accuracy"] and rep2["clip_top1"] == rep["clip_top1"]
-    assert time.time() - t0 < 60
+    assert rep2["wall_s"] < rep["wall_s"]                     # reuse skips the training (timings: see benchmarks, notes)
 
 
 def test_killed_build_leaves_no_complete_entry(tmp_path):
