@@ -1,0 +1,67 @@
+"""`igrpo warmup` killed and resumed, and `igrpo generate` from its checkpoint (a small model and few steps)."""
+import json, os, signal, subprocess, time
+from pathlib import Path
+import pytest
+from conftest import run_igrpo, BIN
+
+SMALL = ["model_size=test", "n_interleaved=30", "n_understanding=60", "n_t2i=60", "batch_size=8", "steps=60", "save_every=20",
+         "log_every=5", "warmup_steps=5", "eval_per_family=2"]
+
+
+@pytest.fixture(scope="module")
+def resumed_run(fresh_cache, tmp_path_factory):
+    out = tmp_path_factory.mktemp("warmup")
+    env = {**os.environ, "IGRPO_CACHE": str(fresh_cache)}
+    p = subprocess.Popen([str(BIN / "igrpo"), "warmup", "--out", str(out), "--quiet", "--set", *SMALL], env=env,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 900
+    latest = out / "checkpoints" / "latest"
+    while time.time() < deadline and p.poll() is None:
+        if latest.exists() and latest.read_text().strip() >= "step-00000020": break
+        time.sleep(0.2)
+    assert p.poll() is None, f"the run ended before it could be killed: {p.stderr.read()[-2000:]}"
+    p.send_signal(signal.SIGKILL); p.wait()
+    killed_at = latest.read_text().strip()
+    assert not (out / "report.json").exists()
+    r = run_igrpo("warmup", "--out", str(out), "--quiet", "--resume", "--set", *SMALL, env={"IGRPO_CACHE": str(fresh_cache)})
+    assert r.returncode == 0, r.stderr
+    return out, killed_at, r
+
+
+def test_killed_warmup_resumes_to_the_same_step_count(resumed_run):
+    out, killed_at, r = resumed_run
+    assert "resuming from" in r.stderr and killed_at in r.stderr
+    rep = json.loads((out / "report.json").read_text())
+    assert rep["steps"] == 60
+    assert (out / "checkpoints" / "latest").read_text().strip() == "step-00000060"
+    steps = [json.loads(l)["step"] for l in (out / "metrics.jsonl").read_text().splitlines()]
+    assert steps == list(range(5, 61, 5))                         # no step logged twice, none missing
+    for k in ("format_ok", "understanding_acc", "t2i_acc", "interleaved_step_acc"):
+        assert 0.0 <= rep[k] <= 1.0
+    assert (out / "loss.png").stat().st_size > 1000
+
+
+def test_generate_writes_an_html_page(resumed_run, tmp_path):
+    out, _, _ = resumed_run
+    page = tmp_path / "answer.html"
+    r = run_igrpo("generate", "--checkpoint", str(out), "--prompt", "build this in 2 steps: a red circle at the top left, "
+                  "a blue square at the bottom right.", "--out", str(page), "--max-new-tokens", "60")
+    assert r.returncode == 0, r.stderr
+    html = page.read_text()
+    assert html.startswith("<!doctype html>") and "build this in 2 steps" in html
+
+
+def test_generate_bad_inputs(resumed_run, tmp_path):
+    out, _, _ = resumed_run
+    r = run_igrpo("generate", "--checkpoint", str(tmp_path), "--prompt", "hi")
+    assert r.returncode == 2 and "is not a checkpoint folder" in r.stderr and "Traceback" not in r.stderr
+    bad = tmp_path / "p.json"; bad.write_text(json.dumps([{"text": None, "image": None}]))
+    r = run_igrpo("generate", "--checkpoint", str(out), "--segments", str(bad))
+    assert r.returncode == 2 and "p.json[0]: a segment needs text or an image" in r.stderr
+    r = run_igrpo("generate", "--checkpoint", str(out), "--prompt", "describe the picture.", "--image", str(tmp_path / "nope.png"))
+    assert r.returncode == 2 and "picture not found" in r.stderr
+
+
+def test_warmup_rejects_unknown_settings(tmp_path):
+    r = run_igrpo("warmup", "--out", str(tmp_path), "--set", "stepz=3")
+    assert r.returncode == 2 and "unknown setting 'stepz'" in r.stderr
