@@ -20,7 +20,7 @@ def main():
     ap.add_argument("--size", default="toy"); ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--cfg", type=float, default=3.0); ap.add_argument("--image-len", type=int, default=16)
     ap.add_argument("--text-tokens", type=int, default=48); ap.add_argument("--prompt-len", type=int, default=16)
-    ap.add_argument("--repeats", type=int, default=5); ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--repeats", type=int, default=15); ap.add_argument("--threads", type=int, default=0)
     a = ap.parse_args()
     if a.threads: torch.set_num_threads(a.threads)
     torch.manual_seed(0)
@@ -34,23 +34,26 @@ def main():
     img_ids = torch.cat([ids, torch.full((a.batch, 1), spec.boi_id)], 1)
     mk = lambda row: Encoded(row, torch.where(row >= 8, TEXT, SPECIAL), torch.zeros(len(row), dtype=torch.bool), [])
 
-    def timed(fn):
-        fn()                                                      # warm-up run
-        ts = []
+    def timed(f1, f2):
+        "Median seconds of f1 and f2, calls alternated so that drift in machine speed hits both alike."
+        f1(); f2()                                                # warm-up runs
+        t1, t2 = [], []
         for _ in range(a.repeats):
-            t = time.perf_counter(); fn(); ts.append(time.perf_counter() - t)
-        return statistics.median(ts)
+            for f, ts in ((f1, t1), (f2, t2)):
+                t = time.perf_counter(); f(); ts.append(time.perf_counter() - t)
+        return statistics.median(t1), statistics.median(t2)
 
     # (a) pictures
     ours_img = lambda: generate(m, [mk(r) for r in img_ids], spec, SamplingConfig(max_new_tokens=a.image_len + 1, cfg_scale=a.cfg,
                                                                                max_images=1, stop_at_max_images=True))
     g = ours_img(); assert int(g.lengths.min()) == a.image_len + 1
-    hf_img = lambda: hf.generate(img_ids, attention_mask=torch.ones_like(img_ids), generation_mode="image", do_sample=True,
-                                 guidance_scale=a.cfg, pad_token_id=spec.pad_id, bos_token_id=spec.bos_id,
-                                 generation_kwargs={"boi_token_id": spec.boi_id}, max_new_tokens=a.image_len)
+    from transformers import GenerationConfig
+    gcfg = lambda: GenerationConfig(do_sample=True, guidance_scale=a.cfg, pad_token_id=spec.pad_id, bos_token_id=spec.bos_id,
+                                    generation_kwargs={"boi_token_id": spec.boi_id}, max_new_tokens=a.image_len)
+    hf_img = lambda: hf.generate(img_ids, attention_mask=torch.ones_like(img_ids), generation_mode="image", generation_config=gcfg())
     assert hf_img().shape == (a.batch, a.image_len)
     n_img = a.batch * a.image_len
-    t_ours_img, t_hf_img = timed(ours_img), timed(hf_img)
+    t_ours_img, t_hf_img = timed(ours_img, hf_img)
 
     # (b) text
     n_txt = a.batch * a.text_tokens
@@ -61,7 +64,7 @@ def main():
     hf_txt = lambda: hf.generate(inputs_embeds=emb, attention_mask=torch.ones_like(ids), do_sample=True, max_new_tokens=a.text_tokens,
                                  min_new_tokens=a.text_tokens, pad_token_id=spec.pad_id, eos_token_id=spec.eos_id)
     assert hf_txt().shape[1] == a.text_tokens
-    t_ours_txt, t_hf_txt = timed(ours_txt), timed(hf_txt)
+    t_ours_txt, t_hf_txt = timed(ours_txt, hf_txt)
 
     print(f"model={a.size} batch={a.batch} cfg={a.cfg} image_len={a.image_len} text_tokens={a.text_tokens} threads={torch.get_num_threads()}")
     print(f"(a) pictures  ours {n_img / t_ours_img:9.0f} tok/s   transformers {n_img / t_hf_img:9.0f} tok/s   ratio ours/transformers {t_hf_img / t_ours_img:.2f}")
