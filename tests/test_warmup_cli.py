@@ -65,3 +65,19 @@ def test_generate_bad_inputs(resumed_run, tmp_path):
 def test_warmup_rejects_unknown_settings(tmp_path):
     r = run_igrpo("warmup", "--out", str(tmp_path), "--set", "stepz=3")
     assert r.returncode == 2 and "unknown setting 'stepz'" in r.stderr
+
+
+def test_warmup_on_user_records_names_the_bad_record(fresh_cache, tmp_path):
+    from PIL import Image
+    import numpy as np
+    Image.fromarray(np.full((32, 32, 3), 255, np.uint8)).save(tmp_path / "blank.png")
+    good = {"prompt": [{"text": "draw: top left: nothing, top right: nothing, bottom left: nothing, bottom right: nothing.", "image": None}],
+            "answer": [{"text": "here it is.", "image": "blank.png"}]}
+    bad = {"id": "r-bad", "prompt": [{"text": "hi", "image": "missing.png"}], "answer": "ok"}
+    data = tmp_path / "mine.jsonl"; data.write_text("\n".join(json.dumps(r) for r in [good, good, bad]))
+    small = [x for x in SMALL if not x.startswith("steps=")] + ["steps=4", f"interleaved_data={data}"]
+    r = run_igrpo("warmup", "--out", str(tmp_path / "run"), "--quiet", "--set", *small, env={"IGRPO_CACHE": str(fresh_cache)})
+    assert r.returncode == 2 and "record r-bad" in r.stderr and "missing.png" in r.stderr, r.stderr
+    r = run_igrpo("warmup", "--out", str(tmp_path / "run2"), "--quiet", "--set", *small, "skip_bad_records=true",
+                  env={"IGRPO_CACHE": str(fresh_cache)})
+    assert r.returncode == 0 and "skipped 1 bad records" in r.stderr, r.stderr
