@@ -2,7 +2,7 @@
 import json, os, signal, subprocess, sys, time
 from pathlib import Path
 import pytest
-from conftest import run_igrpo, BIN
+from conftest import run_igrpo, BIN, kill_after_checkpoint
 
 WARMUP = ["--warmup-set", "model_size=test", "n_interleaved=30", "n_understanding=60", "n_t2i=60", "steps=30", "batch_size=8",
           "save_every=30", "warmup_steps=3", "eval_per_family=2"]
@@ -14,18 +14,9 @@ def _metrics(out):
 
 
 def test_killed_training_resumes_from_its_last_checkpoint(fresh_cache, tmp_path):
-    env = {**os.environ, "IGRPO_CACHE": str(fresh_cache)}
     out = tmp_path / "run"
     args = ["train", "--out", str(out), "--quiet", "--set", "steps=6", *SMALL, *WARMUP]
-    p = subprocess.Popen([str(BIN / "igrpo"), *args], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    latest = out / "checkpoints" / "latest"
-    deadline = time.time() + 1200
-    while time.time() < deadline and p.poll() is None:
-        if latest.exists() and latest.read_text().strip() >= "step-00000002": break
-        time.sleep(0.2)
-    assert p.poll() is None, f"the run ended before it could be killed: {p.stderr.read()[-2000:]}"
-    p.send_signal(signal.SIGKILL); p.wait()
-    killed_at = latest.read_text().strip()
+    killed_at = kill_after_checkpoint(args, out, "step-00000002", env={"IGRPO_CACHE": str(fresh_cache)})
     r = run_igrpo(*args, "--resume", env={"IGRPO_CACHE": str(fresh_cache)})
     assert r.returncode == 0, r.stderr
     assert f"resuming from {out / 'checkpoints' / killed_at}" in r.stderr

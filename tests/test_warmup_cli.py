@@ -2,7 +2,7 @@
 import json, os, signal, subprocess, time
 from pathlib import Path
 import pytest
-from conftest import run_igrpo, BIN
+from conftest import run_igrpo, BIN, kill_after_checkpoint
 
 SMALL = ["model_size=test", "n_interleaved=30", "n_understanding=60", "n_t2i=60", "batch_size=8", "steps=60", "save_every=20",
          "log_every=5", "warmup_steps=5", "eval_per_family=2"]
@@ -11,17 +11,8 @@ SMALL = ["model_size=test", "n_interleaved=30", "n_understanding=60", "n_t2i=60"
 @pytest.fixture(scope="module")
 def resumed_run(fresh_cache, tmp_path_factory):
     out = tmp_path_factory.mktemp("warmup")
-    env = {**os.environ, "IGRPO_CACHE": str(fresh_cache)}
-    p = subprocess.Popen([str(BIN / "igrpo"), "warmup", "--out", str(out), "--quiet", "--set", *SMALL], env=env,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 900
-    latest = out / "checkpoints" / "latest"
-    while time.time() < deadline and p.poll() is None:
-        if latest.exists() and latest.read_text().strip() >= "step-00000020": break
-        time.sleep(0.2)
-    assert p.poll() is None, f"the run ended before it could be killed: {p.stderr.read()[-2000:]}"
-    p.send_signal(signal.SIGKILL); p.wait()
-    killed_at = latest.read_text().strip()
+    killed_at = kill_after_checkpoint(["warmup", "--out", str(out), "--quiet", "--set", *SMALL], out, "step-00000020",
+                                      env={"IGRPO_CACHE": str(fresh_cache)}, timeout=900)
     assert not (out / "report.json").exists()
     r = run_igrpo("warmup", "--out", str(out), "--quiet", "--resume", "--set", *SMALL, env={"IGRPO_CACHE": str(fresh_cache)})
     assert r.returncode == 0, r.stderr
