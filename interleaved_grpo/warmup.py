@@ -186,7 +186,7 @@ def train_warmup(out, cfg: WarmupConfig = WarmupConfig(), assets=None, world: Wo
         except ImportError: tb = None
     (out / "warmup_config.json").write_text(json.dumps(asdict(cfg), indent=1))
 
-    save = lambda step: save_checkpoint(ck_root, step, lambda f: acc.unwrap_model(scorer).model and policy.save(f), opt, sched,
+    save = lambda step: save_checkpoint(ck_root, step, lambda f: policy.save(f), opt, sched,
                                         extra={"config": asdict(cfg)})
     bar = tqdm(range(start, cfg.steps), initial=start, total=cfg.steps, desc="warm-up", disable=not (progress and acc.is_main_process),
                mininterval=1.0)
