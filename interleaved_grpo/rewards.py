@@ -36,6 +36,9 @@ class RewardFn:
     name = "reward"
     def __call__(self, inputs: list) -> list: raise NotImplementedError
     def step_scores(self, inputs: list) -> list | None: return None
+    def score(self, inputs: list) -> tuple:
+        "(outcome scores, step scores or None) in one go; terms whose outcome derives from their steps override it."
+        return list(self(inputs)), (self.step_scores(inputs) if type(self).step_scores is not RewardFn.step_scores else None)
 
 class TextRelevance(RewardFn):
     name = "r_t"
@@ -71,8 +74,10 @@ class VisualAlignment(RewardFn):
         if pics:
             for (i, j), v in zip(where, self.clip.score(np.stack([np.asarray(p) for p in pics]), texts).tolist()): out[i][j] = v
         return out
-    def __call__(self, inputs):
-        return [float(np.mean(s)) if s else self.no_picture for s in self.step_scores(inputs)]
+    def __call__(self, inputs): return self.score(inputs)[0]
+    def score(self, inputs):                                   # one CLIP pass for both
+        st = self.step_scores(inputs)
+        return [float(np.mean(s)) if s else self.no_picture for s in st], st
 
 class StructuralFidelity(RewardFn):
     name = "r_f"
@@ -96,16 +101,18 @@ class Rewards:
     @property
     def n_invalid(self) -> int: return int((~self.valid).sum())
 
-def _safe(f, inputs, method):
-    "Scores of `f` on all inputs; if the batch call fails, one by one (NaN / None where an input fails)."
-    call = (lambda xs: f(xs)) if method == "outcome" else (lambda xs: f.step_scores(xs))
-    try: return list(call(inputs))
+def _safe(f, inputs):
+    "(outcome, steps) of `f` on all inputs; if the batch call fails, one by one (NaN and no steps where an input fails)."
+    try:
+        vals, st = f.score(inputs)
+        return list(vals), (list(st) if st is not None else [None] * len(inputs))
     except Exception:
-        out = []
+        vals, st = [], []
         for x in inputs:
-            try: out.append(call([x])[0])
-            except Exception: out.append(float("nan") if method == "outcome" else None)
-        return out
+            try:
+                v, s = f.score([x]); vals.append(v[0]); st.append(s[0] if s is not None else None)
+            except Exception: vals.append(float("nan")); st.append(None)
+        return vals, st
 
 def score_answers(fns: list, inputs: list, weights: dict | None = None) -> Rewards:
     "Score `inputs` with every reward term (see above)."
@@ -118,8 +125,8 @@ def score_answers(fns: list, inputs: list, weights: dict | None = None) -> Rewar
     total = np.zeros(N)
     for f in fns:
         w = float(weights.get(f.name, 1.0))
-        vals = np.asarray(_safe(f, inputs, "outcome"), float)
-        st = _safe(f, inputs, "steps") if type(f).step_scores is not RewardFn.step_scores else [None] * N
+        vals, st = _safe(f, inputs)
+        vals = np.asarray(vals, float)
         for i in range(N):
             if st[i] is None:                                   # trajectory-level term: on the last step
                 steps[i][-1] += w * vals[i]
@@ -140,13 +147,12 @@ class OracleReward(RewardFn):
         from interleaved_grpo.toyworld import grade
         if x.task is None: raise IGRPOError("the oracle reward needs toy-world tasks (RewardInput.task)")
         return grade(x.task, x.answer)
-    def __call__(self, inputs): return [self._grade(x)["step_acc"] for x in inputs]
-    def step_scores(self, inputs):
-        out = []
-        for x in inputs:
-            ok = self._grade(x)["step_correct"]; n = len(x.steps())
-            out.append([float(v) for v in ok[:n]] + [0.0] * max(0, n - len(ok)))
-        return out
+    def __call__(self, inputs): return self.score(inputs)[0]
+    def step_scores(self, inputs): return self.score(inputs)[1]
+    def score(self, inputs):                                   # grade each answer once
+        gs = [(self._grade(x), len(x.steps())) for x in inputs]
+        return ([g["step_acc"] for g, _ in gs],
+                [[float(v) for v in g["step_correct"][:n]] + [0.0] * max(0, n - len(g["step_correct"])) for g, n in gs])
 
 REWARD_TERMS = ("r_t", "r_v", "r_f", "oracle")
 
