@@ -35,7 +35,8 @@ class TrainConfig(GRPOConfig):
     eval_every: int = 40
     eval_per_family: int = 40
     seed: int = 0
-    mixed_precision: str = "no"
+    mixed_precision: str = "no"         # "bf16" on GPUs: rollouts, reference and policy scoring run under autocast
+    gradient_checkpointing: bool = False # recompute activations in the backward pass (needed for Janus-Pro-1B micro-batches >= 8 on 80 GB)
     reward_terms: list = field(default_factory=lambda: ["r_t", "r_v", "r_f"])   # also "oracle" (toy diagnostic)
     def __post_init__(self):
         super().__post_init__()
@@ -120,6 +121,7 @@ def train_grpo(out, policy: Policy, cfg: TrainConfig, assets, world: WorldConfig
             rf = ck / "reference.safetensors"
             if rf.exists(): ref_model.load_state_dict(load_file(str(rf)))
         say(f"resuming from {ck} at step {start}")
+    if cfg.gradient_checkpointing: policy.model.model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
     scorer, opt = acc.prepare(scorer, opt)
     policy.model = acc.unwrap_model(scorer).model
     fns = build_reward_fns(cfg.reward_terms, assets.clip, TextEncoder)
@@ -146,14 +148,14 @@ def train_grpo(out, policy: Policy, cfg: TrainConfig, assets, world: WorldConfig
         tasks = [pool[i] for _, i in picked]
         # one random stream per answer, named by (seed, step, prompt slot, member): the same samples however many processes
         seeds = [hash((cfg.seed, step, k, j)) % (2 ** 62) for k, _ in picked for j in range(cfg.num_generations)]
-        gen, answers, inputs = rollout(policy, tasks, cfg, world, seeds)
+        with acc.autocast(): gen, answers, inputs = rollout(policy, tasks, cfg, world, seeds)
         R = score_answers(fns, inputs, cfg.reward_weights)
         trajs, A, zero = advantages_for(gen, R, cfg)
         b = collate(trajs, policy.spec.pad_id).to(acc.device)
         lmask = _loss_mask(gen, b).to(acc.device); A = A.to(acc.device)
         is_img = b.modality[:, 1:] == IMAGE
         args = (b.ids, b.modality, b.attention_mask, b.is_answer)
-        with torch.no_grad():
+        with torch.no_grad(), acc.autocast():
             ref_lp = ref_scorer(*args, return_entropy=False) if ref_scorer is not None else None
             old_lp = acc.unwrap_model(scorer)(*args, return_entropy=False) if cfg.num_iterations > 1 else None
         scorer.train()
@@ -175,7 +177,7 @@ def train_grpo(out, policy: Policy, cfg: TrainConfig, assets, world: WorldConfig
                       for n, s in (("text", ~is_img), ("image", is_img))},
                    answer_len=round(float(gen.lengths.float().mean()), 1), step_s=round(time.time() - t0, 2))
         if cfg.eval_every and ((step + 1) % cfg.eval_every == 0) and acc.is_main_process:
-            ev = evaluate_policy(policy, world, cfg.eval_per_family, cfg.cfg_scale, cfg.seed)
+            with acc.autocast(): ev = evaluate_policy(policy, world, cfg.eval_per_family, cfg.cfg_scale, cfg.seed)
             row.update({f"eval/{k}": v for k, v in ev.items() if not isinstance(v, dict)})
         if acc.is_main_process:
             with metrics_path.open("a") as f: f.write(json.dumps(row) + "\n")

@@ -72,3 +72,30 @@ def test_warmup_on_user_records_names_the_bad_record(fresh_cache, tmp_path):
     r = run_igrpo("warmup", "--out", str(tmp_path / "run2"), "--quiet", "--set", *small, "skip_bad_records=true",
                   env={"IGRPO_CACHE": str(fresh_cache)})
     assert r.returncode == 0 and "skipped 1 bad records" in r.stderr, r.stderr
+
+
+def test_eval_toy_with_a_checkpoint_answers_scores_and_resumes(resumed_run, tmp_path):
+    out, _, _ = resumed_run
+    data, res = tmp_path / "toybench", tmp_path / "eval"
+    args = ["eval", "toy", "--data", str(data), "--checkpoint", str(out), "--per-family", "2", "--out", str(res / "scores.json"), "--quiet"]
+    r = run_igrpo(*args, "--judge", "toy-oracle")
+    assert r.returncode == 0, r.stderr
+    s = json.loads((res / "scores.json").read_text())
+    assert {f: v["n"] for f, v in s["oracle"]["per_family"].items()} == {"SA": 2, "PBL": 2, "MSR": 2}
+    answered = json.loads((res / "answers_mmie" / "data.json").read_text())
+    assert [a["model"] for a in answered] == ["igrpo"] * 6
+    for rec in answered:                                          # every picture an answer names was saved beside the file
+        for sgm in rec["answer"]:
+            if sgm["image"]: assert (res / "answers_mmie" / sgm["image"]).exists()
+        for sgm in rec["question"]:
+            if sgm["image"]: assert (res / "answers_mmie" / sgm["image"]).exists()
+    assert s["mmie"]["n_valid"] + s["mmie"]["n_dropped"] == 6 and 0 <= s["mmie"]["avg"] <= 6
+    assert set(s["interleavedbench"]["per_aspect"]) == {"text_quality", "perceptual_quality", "image_coherence", "text_image_coherence", "helpfulness"}
+    prog = res / "answers_mmie" / "data.json.progress.jsonl"
+    n_lines = len(prog.read_text().splitlines())
+    r = run_igrpo(*args, "--judge", "cache-only")                 # a rerun answers nothing and judges nothing again
+    assert r.returncode == 0, r.stderr
+    s2 = json.loads((res / "scores.json").read_text())
+    assert len(prog.read_text().splitlines()) == n_lines == 6
+    assert (s2["mmie"]["avg"], s2["interleavedbench"]["avg"], s2["oracle"]) == (s["mmie"]["avg"], s["interleavedbench"]["avg"], s["oracle"])
+    assert (s2["mmie"]["n_judged"], s2["interleavedbench"]["n_judged"]) == (0, 0)
