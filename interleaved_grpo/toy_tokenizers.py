@@ -62,7 +62,7 @@ def load_picture(path) -> np.ndarray:
     "Read a picture file as (H, W, 3) uint8; an error names the file when it is missing or not a picture."
     from PIL import Image, UnidentifiedImageError
     try:
-        with Image.open(path) as im: return np.asarray(im.convert("RGB"))
+        with Image.open(path) as im: return np.array(im.convert("RGB"))        # a writable copy (torch warns on read-only arrays)
     except FileNotFoundError: raise IGRPOError(f"picture not found: {path}") from None
     except (UnidentifiedImageError, OSError) as e: raise IGRPOError(f"cannot read picture {path}: {e}") from None
 
