@@ -14,7 +14,7 @@ from .trajectory import IGRPOError, Segment
 
 # %% auto #0
 __all__ = ['REWARD_TERMS', 'RewardInput', 'RewardFn', 'TextRelevance', 'VisualAlignment', 'StructuralFidelity', 'Rewards',
-           'score_answers', 'OracleReward', 'build_reward_fns']
+           'score_answers', 'DirectionalAlignment', 'OracleReward', 'build_reward_fns']
 
 # %% ../nbs/10_rewards.ipynb #51bee9de
 @dataclass
@@ -88,6 +88,8 @@ class StructuralFidelity(RewardFn):
         if any(not s.text for s in steps): v.append("a step without text")
         if not steps: v.append("no picture")
         if not x.finished: v.append("no proper end")
+        if x.reference and x.reference[-1].image is None and x.reference[-1].text and not (x.answer and x.answer[-1].image is None and x.answer[-1].text):
+            v.append("no closing text")               # the reference closes with text (a final answer): so must the answer
         return v
     def __call__(self, inputs): return [1.0 - self.penalty * len(self.violations(x)) for x in inputs]
 
@@ -139,6 +141,35 @@ def score_answers(fns: list, inputs: list, weights: dict | None = None) -> Rewar
     total = torch.tensor(np.where(valid, total, np.nan), dtype=torch.float32)
     return Rewards(total, terms, steps, torch.tensor(valid))
 
+# %% ../nbs/10_rewards.ipynb #dca9c908
+class DirectionalAlignment(RewardFn):
+    "r_d: CLIP directional similarity between each picture's change from the previous picture and its step's text."
+    name = "r_d"
+    def __init__(self, clip, no_picture: float = -1.0, blank: int = 255): self.clip, self.no_picture, self.blank = clip, no_picture, blank
+    def step_scores(self, inputs):
+        pics, prev, texts, where = [], [], [], []
+        for i, x in enumerate(inputs):
+            steps = x.steps()
+            if not steps: continue
+            first = [np.asarray(s.image) for s in x.prompt if s.image is not None]
+            before = first[-1] if first else np.full_like(np.asarray(steps[0].image), self.blank)
+            for j, s in enumerate(steps):
+                pics.append(np.asarray(s.image)); prev.append(before); texts.append(s.text or ""); where.append((i, j))
+                before = np.asarray(s.image)
+        out = [[0.0] * len(x.steps()) for x in inputs]
+        if pics:
+            with torch.no_grad():
+                fa, ft = self.clip.features(np.stack(pics), texts)
+                fb, _ = self.clip.features(np.stack(prev), None)
+                d = torch.nn.functional.normalize(fa - fb, dim=-1)
+                vals = (d * ft).sum(-1).cpu().tolist()
+            for (i, j), v in zip(where, vals): out[i][j] = v
+        return out
+    def __call__(self, inputs): return self.score(inputs)[0]
+    def score(self, inputs):
+        st = self.step_scores(inputs)
+        return [float(np.mean(s)) if s else self.no_picture for s in st], st
+
 # %% ../nbs/10_rewards.ipynb #f6e037e1
 class OracleReward(RewardFn):
     "Toy only: the oracle's step correctness as reward (answer: share of correct steps; step j: 1 if correct)."
@@ -154,12 +185,12 @@ class OracleReward(RewardFn):
         return ([g["step_acc"] for g, _ in gs],
                 [[float(v) for v in g["step_correct"][:n]] + [0.0] * max(0, n - len(g["step_correct"])) for g, n in gs])
 
-REWARD_TERMS = ("r_t", "r_v", "r_f", "oracle")
+REWARD_TERMS = ("r_t", "r_v", "r_f", "r_d", "oracle")
 
 def build_reward_fns(names, clip=None, text_encoder=None) -> list:
-    "Reward terms by name (see `REWARD_TERMS`); r_t needs a text encoder, r_v a CLIP scorer."
+    "Reward terms by name (see `REWARD_TERMS`); r_t needs a text encoder, r_v and r_d a CLIP scorer."
     bad = [n for n in names if n not in REWARD_TERMS]
     if bad or not names: raise IGRPOError(f"unknown reward terms {bad}; choose from {list(REWARD_TERMS)}")
     make = {"r_t": lambda: TextRelevance(text_encoder()), "r_v": lambda: VisualAlignment(clip), "r_f": StructuralFidelity,
-            "oracle": OracleReward}
+            "r_d": lambda: DirectionalAlignment(clip), "oracle": OracleReward}
     return [make[n]() for n in names]
