@@ -98,8 +98,9 @@ class StructuralFidelity(RewardFn):
 class Rewards:
     total: torch.Tensor            # (N,) weighted outcome reward, NaN where invalid
     terms: dict                    # name -> (N,) unweighted outcome scores
-    steps: list                    # per answer: weighted step rewards (one per picture; at least one)
+    steps: list                    # per answer: weighted step rewards of the step-level terms (one per picture; at least one)
     valid: torch.Tensor            # (N,) False where a scorer failed or gave NaN
+    whole: torch.Tensor = None     # (N,) weighted sum of the terms that score whole answers only (0 where none)
     @property
     def n_invalid(self) -> int: return int((~self.valid).sum())
 
@@ -124,14 +125,14 @@ def score_answers(fns: list, inputs: list, weights: dict | None = None) -> Rewar
     N = len(inputs)
     valid = np.ones(N, bool); terms = {}
     steps = [[0.0] * max(len(x.steps()), 1) for x in inputs]
-    total = np.zeros(N)
+    total, whole = np.zeros(N), np.zeros(N)
     for f in fns:
         w = float(weights.get(f.name, 1.0))
         vals, st = _safe(f, inputs)
         vals = np.asarray(vals, float)
         for i in range(N):
-            if st[i] is None:                                   # trajectory-level term: on the last step
-                steps[i][-1] += w * vals[i]
+            if st[i] is None:                                   # whole-answer term: kept apart from the steps
+                whole[i] += w * vals[i]
             elif len(st[i]) == len(inputs[i].steps()) and all(math.isfinite(v) for v in st[i]):
                 for j, v in enumerate(st[i]): steps[i][j] += w * v
             else: vals[i] = np.nan                               # step scores unusable: the answer is invalid
@@ -139,7 +140,7 @@ def score_answers(fns: list, inputs: list, weights: dict | None = None) -> Rewar
         terms[f.name] = torch.tensor(vals, dtype=torch.float32)
         total = total + w * vals
     total = torch.tensor(np.where(valid, total, np.nan), dtype=torch.float32)
-    return Rewards(total, terms, steps, torch.tensor(valid))
+    return Rewards(total, terms, steps, torch.tensor(valid), torch.tensor(np.where(valid, whole, np.nan), dtype=torch.float32))
 
 # %% ../nbs/10_rewards.ipynb #dca9c908
 class DirectionalAlignment(RewardFn):

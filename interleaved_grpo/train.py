@@ -20,24 +20,33 @@ from .checkpoint import save_checkpoint, latest_checkpoint, load_trainer_state
 from .warmup import evaluate_policy, apply_overrides, _read_metrics
 
 # %% auto #0
-__all__ = ['TrainConfig', 'rollout', 'advantages_for', 'PolicyScorer', 'train_grpo', 'run_train', 'plot_training']
+__all__ = ['DEFAULT_TERM_WEIGHTS', 'TrainConfig', 'rollout', 'advantages_for', 'PolicyScorer', 'train_grpo', 'run_train',
+           'plot_training']
 
 # %% ../nbs/12_train.ipynb #9eeebda6
+DEFAULT_TERM_WEIGHTS = {"r_d": 2.0}
+
 @dataclass
 class TrainConfig(GRPOConfig):
-    steps: int = 120
-    prompts_per_step: int = 8          # prompts per step (x num_generations answers)
-    lr: float = 2e-5
+    steps: int = 300
+    prompts_per_step: int = 16         # prompts per step (x num_generations answers)
+    lr: float = 3e-5
+    temperature: float = 1.2           # rollout sampling temperature (log-probs are scored at the same temperature)
+    image_logprob: str = "no_cfg"      # rollouts sample pictures with CFG; the update scores the conditional image head
     weight_decay: float = 0.0
     max_grad_norm: float = 1.0
     train_tasks: int = 2000            # pool of training prompts
-    save_every: int = 20
-    eval_every: int = 40
+    save_every: int = 50
+    eval_every: int = 50
     eval_per_family: int = 40
     seed: int = 0
     mixed_precision: str = "no"         # "bf16" on GPUs: rollouts, reference and policy scoring run under autocast
     gradient_checkpointing: bool = False # recompute activations in the backward pass (needed for Janus-Pro-1B micro-batches >= 8 on 80 GB)
-    reward_terms: list = field(default_factory=lambda: ["r_t", "r_v", "r_f"])   # also "oracle" (toy diagnostic)
+    reward_terms: list = field(default_factory=lambda: ["r_t", "r_v", "r_f", "r_d"])   # also "oracle" (toy diagnostic)
+    def resolved_weights(self) -> dict:
+        "`reward_weights` if given, else 1 per term and 2 for r_d (the directional term carries the step-by-step signal)."
+        if self.reward_weights is not None: return dict(self.reward_weights)
+        return {t: DEFAULT_TERM_WEIGHTS.get(t, 1.0) for t in self.reward_terms}
     def __post_init__(self):
         super().__post_init__()
         from interleaved_grpo.rewards import REWARD_TERMS
@@ -63,15 +72,22 @@ def advantages_for(gen, rewards, cfg: TrainConfig):
     "Per-token advantages (B, T-1) aligned with the targets of the collated trajectories, plus the zero-spread group count."
     G = cfg.num_generations
     trajs = [gen.trajectory(i) for i in range(len(gen.prompts))]
+    whole = rewards.whole if rewards.whole is not None else torch.zeros_like(rewards.total)
+    groups = [slice(g * G, (g + 1) * G) for g in range(len(trajs) // G)]
     if cfg.process_rewards:
-        norm, zero = process_advantages(rewards.steps, G, cfg.scale_rewards, rewards.valid)
+        norm, _ = process_advantages(rewards.steps, G, cfg.scale_rewards, rewards.valid)
+        w_adv, _ = group_advantages(whole, G, cfg.scale_rewards, rewards.valid)             # whole-answer terms: per answer
+        zero = sum(process_advantages(rewards.steps[s], G, "none", rewards.valid[s])[1] and
+                   group_advantages(whole[s], G, "none", rewards.valid[s])[1] for s in groups)
     else:
         a, zero = group_advantages(rewards.total, G, cfg.scale_rewards, rewards.valid); norm = [[float(v)] for v in a]
+        w_adv = torch.zeros(len(trajs))
     advs = []
-    for e, n in zip(trajs, norm):
+    for e, n, w in zip(trajs, norm, w_adv.tolist()):
         si = step_index_of(e)
         if not cfg.process_rewards: si = torch.where(si >= 0, torch.zeros_like(si), si)
         elif len(n) < int(si.max()) + 1: n = n + [0.0] * (int(si.max()) + 1 - len(n))
+        n = n[:-1] + [n[-1] + w]                    # on the last step, so the suffix sums carry it to every answer token
         advs.append(token_advantages(n, si)[1:])                                        # targets are positions 1..T-1
     T = max(len(e) for e in trajs) - 1
     A = torch.zeros(len(trajs), T)
@@ -128,7 +144,7 @@ def train_grpo(out, policy: Policy, cfg: TrainConfig, assets, world: WorldConfig
     pool = make_tasks("train", cfg.train_tasks, world, seed=cfg.seed + 1)
     metrics_path = out / "metrics.jsonl"
     if acc.is_main_process: metrics_path.write_text("".join(json.dumps(r) + "\n" for r in _read_metrics(metrics_path, upto=start)))
-    (out / "train_config.json").write_text(json.dumps(asdict(cfg), indent=1))
+    (out / "train_config.json").write_text(json.dumps({**asdict(cfg), "resolved_reward_weights": cfg.resolved_weights()}, indent=1))
     tb = None
     if acc.is_main_process:
         try:
@@ -149,7 +165,7 @@ def train_grpo(out, policy: Policy, cfg: TrainConfig, assets, world: WorldConfig
         # one random stream per answer, named by (seed, step, prompt slot, member): the same samples however many processes
         seeds = [hash((cfg.seed, step, k, j)) % (2 ** 62) for k, _ in picked for j in range(cfg.num_generations)]
         with acc.autocast(): gen, answers, inputs = rollout(policy, tasks, cfg, world, seeds)
-        R = score_answers(fns, inputs, cfg.reward_weights)
+        R = score_answers(fns, inputs, cfg.resolved_weights())
         trajs, A, zero = advantages_for(gen, R, cfg)
         b = collate(trajs, policy.spec.pad_id).to(acc.device)
         lmask = _loss_mask(gen, b).to(acc.device); A = A.to(acc.device)
@@ -253,7 +269,7 @@ def plot_training(metrics_path):
     rows = _read_metrics(Path(metrics_path))
     fig, ax = plt.subplots(1, 2, figsize=(9, 3))
     s = [r["step"] for r in rows]
-    for k in ("reward", "reward/r_t", "reward/r_v", "reward/r_f"): ax[0].plot(s, [r.get(k, np.nan) for r in rows], label=k)
+    for k in ("reward", "reward/r_t", "reward/r_v", "reward/r_f", "reward/r_d"): ax[0].plot(s, [r.get(k, np.nan) for r in rows], label=k)
     ax[0].set_title("rewards (rollout mean)", fontsize=9); ax[0].set_xlabel("step"); ax[0].legend(fontsize=7)
     ev = [r for r in rows if "eval/format_ok" in r]
     for k in ("eval/format_ok", "eval/interleaved_step_acc", "eval/t2i_acc", "eval/understanding_acc"):
