@@ -191,10 +191,13 @@ def test_malformed_records_are_named_or_skipped(tmp_path):
     # InterleavedBench: a wrong type and a missing context picture
     ib = {"id": "ib1", "task_name": "t", "image": "0.png", "conversations": [{"from": "human", "value": "x <image>"}], "output": []}
     (tmp_path / "ib.json").write_text(json.dumps([ib]))
-    r = run_igrpo("eval", "interleavedbench", "--data", str(tmp_path / "ib.json"), "--judge", "cache-only", "--out", str(tmp_path / "s.json"), "--quiet")
+    r = run_igrpo("eval", "interleavedbench", "--data", str(tmp_path / "ib.json"), "--judge", "cache-only", "--out", str(tmp_path / "ib_s.json"), "--quiet")
     assert r.returncode == 2 and "record 'ib1': field 'image': expected list" in r.stderr
     (tmp_path / "ib.json").write_text(json.dumps([dict(ib, image=["nope.png"])]))
-    r = run_igrpo("eval", "interleavedbench", "--data", str(tmp_path / "ib.json"), "--judge", "cache-only", "--out", str(tmp_path / "s.json"), "--quiet")
+    r = run_igrpo("eval", "interleavedbench", "--data", str(tmp_path / "ib.json"), "--judge", "cache-only", "--out", str(tmp_path / "ib_s.json"), "--quiet")
     assert r.returncode == 2 and "record 'ib1': field 'image[0]': picture not found" in r.stderr
     r = run_igrpo("eval", "mmie", "--data", str(tmp_path / "data.json"), "--judge", "gpt-4o", "--out", str(tmp_path / "s.json"))
     assert r.returncode == 2 and "unknown judge 'gpt-4o'" in r.stderr
+    # an output folder that already holds another evaluation is refused (its cached judgements belong to other answers)
+    r = run_igrpo("eval", "interleavedbench", "--data", str(tmp_path / "ib.json"), "--judge", "cache-only", "--out", str(tmp_path / "s.json"))
+    assert r.returncode == 2 and "holds answers and judgements of another evaluation" in r.stderr
