@@ -6,7 +6,7 @@ Docs: https://interleaved-grpo.github.io/interleaved_grpo/train.html.md"""
 
 # %% ../nbs/12_train.ipynb #ab42760f
 from __future__ import annotations
-import copy, json, random, time
+import copy, json, os, random, time
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 import numpy as np
@@ -39,6 +39,7 @@ class TrainConfig(GRPOConfig):
     save_every: int = 50
     eval_every: int = 50
     eval_per_family: int = 40
+    keep_best: bool = True             # model selection on the *val* split at each evaluation (see below); the test split stays unseen
     seed: int = 0
     mixed_precision: str = "no"         # "bf16" on GPUs: rollouts, reference and policy scoring run under autocast
     gradient_checkpointing: bool = False # recompute activations in the backward pass (needed for Janus-Pro-1B micro-batches >= 8 on 80 GB)
@@ -156,6 +157,23 @@ def train_grpo(out, policy: Policy, cfg: TrainConfig, assets, world: WorldConfig
             policy.save(f)
             if ref_model is not None: save_file({k: v.contiguous() for k, v in ref_model.state_dict().items()}, str(f.parent / "reference.safetensors"))
         save_checkpoint(ck_root, step, write, opt, extra={"config": asdict(cfg)})
+    best_path = out / "best.json"
+    def consider(step, ev):
+        "Keep the policy with the best val step accuracy whose val format_ok is not below the warm-up's."
+        best = json.loads(best_path.read_text()) if best_path.exists() else None
+        if best is not None and not (ev["format_ok"] >= best["format_floor"] - 1e-9 and ev["interleaved_step_acc"] > best["val"]["interleaved_step_acc"]):
+            return
+        import shutil, tempfile
+        tmp = Path(tempfile.mkdtemp(prefix=".best-", dir=out)); policy.save(tmp)
+        old = out / ".best_policy.old"
+        if old.exists(): shutil.rmtree(old)
+        if (out / "best_policy").exists(): os.rename(out / "best_policy", old)
+        os.rename(tmp, out / "best_policy"); shutil.rmtree(old, ignore_errors=True)
+        rec = dict(step=step, val=ev, format_floor=best["format_floor"] if best else ev["format_ok"])
+        (out / ".best.json.tmp").write_text(json.dumps(rec, indent=1)); os.replace(out / ".best.json.tmp", best_path)
+    if cfg.keep_best and cfg.eval_every and acc.is_main_process and not best_path.exists():
+        with acc.autocast(): ev0 = evaluate_policy(policy, world, cfg.eval_per_family, cfg.cfg_scale, cfg.seed, split="val")
+        consider(start, {k: v for k, v in ev0.items() if not isinstance(v, dict)})
     bar = tqdm(range(start, cfg.steps), initial=start, total=cfg.steps, desc="GRPO", disable=not (progress and acc.is_main_process))
     for step in bar:
         t0 = time.time()
@@ -193,8 +211,10 @@ def train_grpo(out, policy: Policy, cfg: TrainConfig, assets, world: WorldConfig
                       for n, s in (("text", ~is_img), ("image", is_img))},
                    answer_len=round(float(gen.lengths.float().mean()), 1), step_s=round(time.time() - t0, 2))
         if cfg.eval_every and ((step + 1) % cfg.eval_every == 0) and acc.is_main_process:
-            with acc.autocast(): ev = evaluate_policy(policy, world, cfg.eval_per_family, cfg.cfg_scale, cfg.seed)
-            row.update({f"eval/{k}": v for k, v in ev.items() if not isinstance(v, dict)})
+            with acc.autocast(): ev = evaluate_policy(policy, world, cfg.eval_per_family, cfg.cfg_scale, cfg.seed, split="val")
+            ev = {k: v for k, v in ev.items() if not isinstance(v, dict)}
+            row.update({f"val/{k}": v for k, v in ev.items()})
+            if cfg.keep_best: consider(step + 1, ev)
         if acc.is_main_process:
             with metrics_path.open("a") as f: f.write(json.dumps(row) + "\n")
             if tb:
@@ -251,14 +271,21 @@ def run_train(out, preset: str = "toy", overrides: list | None = None, config_fi
     tg = time.time()
     policy, hist = train_grpo(out, policy, cfg, assets, p.world, resume=resume, progress=progress, log=log)
     if not state.is_main_process: return {}
-    policy.save(out / "policy")
+    sel = json.loads((out / "best.json").read_text()) if cfg.keep_best and (out / "best.json").exists() else None
     log("evaluating on held-out test prompts")
-    rep = evaluate_policy(policy, p.world, cfg.eval_per_family, cfg.cfg_scale, cfg.seed)
+    rep_last = evaluate_policy(policy, p.world, cfg.eval_per_family, cfg.cfg_scale, cfg.seed)
+    chosen, rep = policy, rep_last
+    if sel is not None and sel["step"] != cfg.steps:
+        log(f"the policy of step {sel['step']} did best on the val split: evaluating it on the test split")
+        chosen = Policy.load(out / "best_policy"); rep = evaluate_policy(chosen, p.world, cfg.eval_per_family, cfg.cfg_scale, cfg.seed)
+    chosen.save(out / "policy")
     grpo_s = time.time() - tg
     last = hist[-max(1, len(hist) // 5):]
     rewards = {k: round(float(np.mean([h[k] for h in last])), 4) for k in last[0] if k.startswith("reward")} if last else {}
-    report = dict(preset=preset, warmup={k: v for k, v in wrep.items()}, grpo=dict(rep, rewards=rewards, steps=cfg.steps, wall_s=round(grpo_s, 1)),
-                  warmup_s_this_run=round(warm_s, 1), wall_s=round(time.time() - t0, 1))
+    report = dict(preset=preset, warmup={k: v for k, v in wrep.items()},
+                  grpo=dict(rep, rewards=rewards, steps=cfg.steps, selected_step=sel["step"] if sel else cfg.steps,
+                            selected_val=sel["val"] if sel else None, wall_s=round(grpo_s, 1)),
+                  grpo_last_step=rep_last, warmup_s_this_run=round(warm_s, 1), wall_s=round(time.time() - t0, 1))
     (out / "report.json").write_text(json.dumps(report, indent=1))
     plot_training(out / "metrics.jsonl").savefig(out / "training.png", dpi=100)
     return report
@@ -271,9 +298,9 @@ def plot_training(metrics_path):
     s = [r["step"] for r in rows]
     for k in ("reward", "reward/r_t", "reward/r_v", "reward/r_f", "reward/r_d"): ax[0].plot(s, [r.get(k, np.nan) for r in rows], label=k)
     ax[0].set_title("rewards (rollout mean)", fontsize=9); ax[0].set_xlabel("step"); ax[0].legend(fontsize=7)
-    ev = [r for r in rows if "eval/format_ok" in r]
-    for k in ("eval/format_ok", "eval/interleaved_step_acc", "eval/t2i_acc", "eval/understanding_acc"):
-        ax[1].plot([r["step"] for r in ev], [r[k] for r in ev], "o-", label=k[5:])
-    ax[1].set_title("oracle on held-out prompts", fontsize=9); ax[1].set_xlabel("step"); ax[1].set_ylim(0, 1.05); ax[1].legend(fontsize=7)
+    ev = [r for r in rows if "val/format_ok" in r]
+    for k in ("val/format_ok", "val/interleaved_step_acc", "val/t2i_acc", "val/understanding_acc"):
+        ax[1].plot([r["step"] for r in ev], [r[k] for r in ev], "o-", label=k[4:])
+    ax[1].set_title("oracle on validation prompts", fontsize=9); ax[1].set_xlabel("step"); ax[1].set_ylim(0, 1.05); ax[1].legend(fontsize=7)
     fig.tight_layout()
     return fig

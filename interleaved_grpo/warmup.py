@@ -89,19 +89,19 @@ def sft_losses(lp, loss_mask, is_image_target) -> dict:
                 image_loss=(nll * mi).sum() / mi.sum().clamp(min=1))
 
 # %% ../nbs/09_warmup.ipynb #21a2f4a1
-def eval_prompts(cfg: WorldConfig, n: int, seed: int = 0) -> dict:
-    "Held-out evaluation prompts: tasks per family, and scenes for understanding and text-to-image."
-    rng, scenes = random.Random(f"eval-scenes-{seed}"), []
+def eval_prompts(cfg: WorldConfig, n: int, seed: int = 0, split: str = "test") -> dict:
+    "Held-out evaluation prompts of `split` (test; val for model selection): tasks per family, scenes for understanding and text-to-image."
+    rng, scenes = random.Random(f"eval-scenes-{seed}" + ("" if split == "test" else f"-{split}")), []
     while len(scenes) < n:
         s = random_scene(rng, cfg, rng.randint(1, cfg.n_cells))
-        if scene_split(s) == "test": scenes.append(s)
-    tasks = {f: make_tasks("test", n, cfg, seed=seed, families=(f,)) for f in FAMILIES}
+        if scene_split(s) == split: scenes.append(s)
+    tasks = {f: make_tasks(split, n, cfg, seed=seed, families=(f,)) for f in FAMILIES}
     return dict(tasks=tasks, scenes=scenes)
 
 def evaluate_policy(policy: Policy, cfg: WorldConfig = WorldConfig(), n: int = 40, cfg_scale: float = 3.0, seed: int = 0,
-                    batch_size: int = 64) -> dict:
+                    batch_size: int = 64, split: str = "test") -> dict:
     "Oracle metrics of `policy` on held-out prompts (all in [0, 1])."
-    ev = eval_prompts(cfg, n, seed)
+    ev = eval_prompts(cfg, n, seed, split)
     img_tokens = policy.spec.image_len + 2
     sc = SamplingConfig(max_new_tokens=max(cfg.steps) * (16 + img_tokens) + 24, greedy=True, cfg_scale=cfg_scale)
     def gen(prompts, s=sc):
