@@ -28,7 +28,7 @@ DEFAULT_TERM_WEIGHTS = {"r_d": 2.0}
 
 @dataclass
 class TrainConfig(GRPOConfig):
-    steps: int = 300
+    steps: int = 200
     prompts_per_step: int = 16         # prompts per step (x num_generations answers)
     lr: float = 3e-5
     temperature: float = 1.2           # rollout sampling temperature (log-probs are scored at the same temperature)
@@ -169,7 +169,8 @@ def train_grpo(out, policy: Policy, cfg: TrainConfig, assets, world: WorldConfig
         if old.exists(): shutil.rmtree(old)
         if (out / "best_policy").exists(): os.rename(out / "best_policy", old)
         os.rename(tmp, out / "best_policy"); shutil.rmtree(old, ignore_errors=True)
-        rec = dict(step=step, val=ev, format_floor=best["format_floor"] if best else ev["format_ok"])
+        rec = dict(step=step, val=ev, format_floor=best["format_floor"] if best else ev["format_ok"],
+                   warmup_val=best["warmup_val"] if best else ev)
         (out / ".best.json.tmp").write_text(json.dumps(rec, indent=1)); os.replace(out / ".best.json.tmp", best_path)
     if cfg.keep_best and cfg.eval_every and acc.is_main_process and not best_path.exists():
         with acc.autocast(): ev0 = evaluate_policy(policy, world, cfg.eval_per_family, cfg.cfg_scale, cfg.seed, split="val")
@@ -284,7 +285,8 @@ def run_train(out, preset: str = "toy", overrides: list | None = None, config_fi
     rewards = {k: round(float(np.mean([h[k] for h in last])), 4) for k in last[0] if k.startswith("reward")} if last else {}
     report = dict(preset=preset, warmup={k: v for k, v in wrep.items()},
                   grpo=dict(rep, rewards=rewards, steps=cfg.steps, selected_step=sel["step"] if sel else cfg.steps,
-                            selected_val=sel["val"] if sel else None, wall_s=round(grpo_s, 1)),
+                            selected_val=sel["val"] if sel else None, warmup_val=sel.get("warmup_val") if sel else None,
+                            wall_s=round(grpo_s, 1)),
                   grpo_last_step=rep_last, warmup_s_this_run=round(warm_s, 1), wall_s=round(time.time() - t0, 1))
     (out / "report.json").write_text(json.dumps(report, indent=1))
     plot_training(out / "metrics.jsonl").savefig(out / "training.png", dpi=100)

@@ -50,3 +50,22 @@ def test_train_rejects_bad_settings(tmp_path):
     assert r.returncode == 2 and "loss_type must be one of" in r.stderr
     r = run_igrpo("train", "--out", str(tmp_path), "--config", str(tmp_path / "missing.json"))
     assert r.returncode == 2 and "cannot read --config" in r.stderr
+
+
+def test_model_selection_on_the_val_split(fresh_cache, tmp_path):
+    from safetensors.torch import load_file
+    out = tmp_path / "sel"
+    r = run_igrpo("train", "--out", str(out), "--quiet", "--set", "steps=4", *SMALL, "eval_every=2", *WARMUP,
+                  env={"IGRPO_CACHE": str(fresh_cache)})
+    assert r.returncode == 0, r.stderr
+    best, rep = json.loads((out / "best.json").read_text()), json.loads((out / "report.json").read_text())
+    assert rep["grpo"]["selected_step"] == best["step"] in (0, 2, 4)
+    evals = [m for m in _metrics(out) if "val/interleaved_step_acc" in m]
+    assert [m["step"] for m in evals] == [2, 4] and not any(k.startswith("eval/") for m in evals for k in m)
+    for m in evals:                                   # nothing eligible did better on val than the kept policy
+        if m["val/format_ok"] >= best["format_floor"]:
+            assert m["val/interleaved_step_acc"] <= best["val"]["interleaved_step_acc"]
+    a = load_file(str(next((out / "policy" / "model").glob("*.safetensors"))))
+    b = load_file(str(next((out / "best_policy" / "model").glob("*.safetensors"))))
+    assert a.keys() == b.keys() and all((a[k] == b[k]).all() for k in a)      # the run's policy/ is the selected one
+    assert set(rep["grpo_last_step"]) >= {"format_ok", "interleaved_step_acc"}
