@@ -60,7 +60,7 @@ def _cmd_generate(args) -> int:
 def _cmd_eval(args) -> int:
     from interleaved_grpo.eval_toy import run_eval
     run_eval(args.benchmark, args.data, args.out, judge=args.judge, checkpoint=args.checkpoint, cache=args.cache,
-             template=args.template, no_text_tasks=tuple(args.no_text_tasks), skip_bad=args.skip_bad,
+             template=args.template, no_text_tasks=args.no_text_tasks, skip_bad=args.skip_bad,
              trust_remote_code=args.trust_remote_code, n_per_family=args.per_family, progress=not args.quiet,
              log=lambda m: print(m, file=sys.stderr))
     print(f"wrote {args.out}", file=sys.stderr)
@@ -102,7 +102,6 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--greedy", action="store_true"); g.add_argument("--max-new-tokens", type=int, default=200)
     g.set_defaults(func=_cmd_generate)
 
-    from interleaved_grpo.eval_interleavedbench import IB_NO_TEXT_TASKS
     e = sub.add_parser("eval", help="score a benchmark (toy, mmie, interleavedbench) with a judge; writes scores.json")
     e.add_argument("benchmark", choices=["toy", "mmie", "interleavedbench"])
     e.add_argument("--data", required=True, help="benchmark JSON file (or its folder); for toy, the toy benchmark folder (exported if empty)")
@@ -111,8 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--cache", help="judgement cache JSONL (default: next to --out)")
     e.add_argument("--out", default="scores.json", help="scores file (default: scores.json)")
     e.add_argument("--template", help="InterleavedBench judge prompt template (default: the library's)")
-    e.add_argument("--no-text-tasks", nargs="*", default=list(IB_NO_TEXT_TASKS), metavar="TASK",
-                   help="InterleavedBench task names whose text aspects are skipped")
+    e.add_argument("--no-text-tasks", nargs="*", default=None, metavar="TASK",
+                   help="InterleavedBench task names whose text aspects are skipped (default: the image-editing and multi-concept tasks)")
     e.add_argument("--skip-bad", action="store_true", help="skip and count malformed records instead of stopping")
     e.add_argument("--trust-remote-code", action="store_true", help="allow the MMIE-Score checkpoint's own model code")
     e.add_argument("--per-family", type=int, default=40, help="toy benchmark: held-out tasks per family when exporting")

@@ -148,21 +148,20 @@ class DirectionalAlignment(RewardFn):
     name = "r_d"
     def __init__(self, clip, no_picture: float = -1.0, blank: int = 255): self.clip, self.no_picture, self.blank = clip, no_picture, blank
     def step_scores(self, inputs):
-        pics, prev, texts, where = [], [], [], []
+        pics, texts, where, cur, prev = [], [], [], [], []       # every picture is embedded once; cur/prev index into `pics`
         for i, x in enumerate(inputs):
             steps = x.steps()
             if not steps: continue
             first = [np.asarray(s.image) for s in x.prompt if s.image is not None]
-            before = first[-1] if first else np.full_like(np.asarray(steps[0].image), self.blank)
+            pics.append(first[-1] if first else np.full_like(np.asarray(steps[0].image), self.blank))
             for j, s in enumerate(steps):
-                pics.append(np.asarray(s.image)); prev.append(before); texts.append(s.text or ""); where.append((i, j))
-                before = np.asarray(s.image)
+                prev.append(len(pics) - 1); pics.append(np.asarray(s.image)); cur.append(len(pics) - 1)
+                texts.append(s.text or ""); where.append((i, j))
         out = [[0.0] * len(x.steps()) for x in inputs]
-        if pics:
+        if where:
             with torch.no_grad():
-                fa, ft = self.clip.features(np.stack(pics), texts)
-                fb, _ = self.clip.features(np.stack(prev), None)
-                d = torch.nn.functional.normalize(fa - fb, dim=-1)
+                fi, ft = self.clip.features(np.stack(pics), texts)
+                d = torch.nn.functional.normalize(fi[cur] - fi[prev], dim=-1)
                 vals = (d * ft).sum(-1).cpu().tolist()
             for (i, j), v in zip(where, vals): out[i][j] = v
         return out

@@ -20,8 +20,8 @@ from .generate import Policy, SamplingConfig
 from .checkpoint import save_checkpoint, latest_checkpoint, load_trainer_state
 
 # %% auto #0
-__all__ = ['WarmupConfig', 'apply_overrides', 'batch_indices', 'TokenScorer', 'sft_losses', 'eval_prompts', 'evaluate_policy',
-           'train_warmup', 'plot_losses', 'run_warmup']
+__all__ = ['WarmupConfig', 'apply_overrides', 'batch_indices', 'TokenScorer', 'sft_losses', 'eval_prompts', 'oracle_summary',
+           'evaluate_policy', 'train_warmup', 'plot_losses', 'run_warmup']
 
 # %% ../nbs/09_warmup.ipynb #747cdd0a
 @dataclass
@@ -98,6 +98,14 @@ def eval_prompts(cfg: WorldConfig, n: int, seed: int = 0, split: str = "test") -
     tasks = {f: make_tasks(split, n, cfg, seed=seed, families=(f,)) for f in FAMILIES}
     return dict(tasks=tasks, scenes=scenes)
 
+def oracle_summary(grades: dict) -> dict:
+    "Oracle metrics of `grade` results given per family: overall format_ok / interleaved_step_acc / interleaved_success, and per family."
+    mean = lambda gs, k: float(np.mean([g[k] for g in gs]))
+    allg = [g for gs in grades.values() for g in gs]
+    return dict(format_ok=mean(allg, "format_ok"), interleaved_step_acc=mean(allg, "step_acc"), interleaved_success=mean(allg, "success"),
+                per_family={f: dict(format_ok=mean(gs, "format_ok"), step_acc=mean(gs, "step_acc"), success=mean(gs, "success"))
+                            for f, gs in grades.items()})
+
 def evaluate_policy(policy: Policy, cfg: WorldConfig = WorldConfig(), n: int = 40, cfg_scale: float = 3.0, seed: int = 0,
                     batch_size: int = 64, split: str = "test") -> dict:
     "Oracle metrics of `policy` on held-out prompts (all in [0, 1])."
@@ -108,15 +116,8 @@ def evaluate_policy(policy: Policy, cfg: WorldConfig = WorldConfig(), n: int = 4
         out = []
         for i in range(0, len(prompts), batch_size): out += policy.generate(prompts[i:i + batch_size], s)
         return out
-    rep, fam = {}, {}
-    all_g = []
-    for f, tasks in ev["tasks"].items():
-        gs = [grade(t, a, cfg) for t, a in zip(tasks, gen([t.prompt for t in tasks]))]; all_g += gs
-        fam[f] = dict(format_ok=float(np.mean([g["format_ok"] for g in gs])), step_acc=float(np.mean([g["step_acc"] for g in gs])),
-                      success=float(np.mean([g["success"] for g in gs])))
-    rep["format_ok"] = float(np.mean([g["format_ok"] for g in all_g]))
-    rep["interleaved_step_acc"] = float(np.mean([g["step_acc"] for g in all_g]))
-    rep["interleaved_success"] = float(np.mean([g["success"] for g in all_g]))
+    rep = oracle_summary({f: [grade(t, a, cfg) for t, a in zip(tasks, gen([t.prompt for t in tasks]))] for f, tasks in ev["tasks"].items()})
+    fam = rep.pop("per_family")
     und = gen([[Segment(UNDERSTAND_PROMPT, render(s, cfg))] for s in ev["scenes"]], SamplingConfig(max_new_tokens=40, greedy=True))
     rep["understanding_acc"] = float(np.mean([bool(a) and a[0].text is not None and parse_caption(a[0].text, cfg) == s for a, s in zip(und, ev["scenes"])]))
     t2i = gen([[Segment(t2i_prompt(s, cfg))] for s in ev["scenes"]],
