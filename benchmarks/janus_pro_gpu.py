@@ -13,11 +13,11 @@ Prints one line per measurement and writes all figures as JSON.
 """
 import argparse, copy, json, statistics, sys, time
 import torch
-from interleaved_grpo.model import JanusAdapter, tiny_janus_config
-from interleaved_grpo.trajectory import TokenSpec, Encoded, collate, TEXT, IMAGE, SPECIAL
-from interleaved_grpo.generate import generate, SamplingConfig
-from interleaved_grpo.grpo import GRPOConfig, grpo_loss
-from interleaved_grpo.train import PolicyScorer
+from interleaved_grpo.core.model import JanusAdapter, tiny_janus_config
+from interleaved_grpo.core.trajectory import TokenSpec, Encoded, collate, TEXT, IMAGE, SPECIAL
+from interleaved_grpo.core.decoding import generate, SamplingConfig
+from interleaved_grpo.rl.grpo import GRPOConfig, grpo_loss
+from interleaved_grpo.train.grpo import PolicyScorer
 
 
 def pro_1b_config():

@@ -6,12 +6,13 @@ among the oracle-best ones (the signal GRPO actually uses).
 """
 import argparse, os
 import numpy as np
-from interleaved_grpo.generate import Policy
-from interleaved_grpo.prepare import toy_assets
-from interleaved_grpo.train import TrainConfig, rollout
-from interleaved_grpo.rewards import TextRelevance, VisualAlignment, StructuralFidelity, DirectionalAlignment, score_answers
-from interleaved_grpo.reward_models import TextEncoder
-from interleaved_grpo.toyworld import make_tasks, grade, WorldConfig, FAMILIES
+from interleaved_grpo.core.policy import Policy
+from interleaved_grpo.toy.assets import toy_assets
+from interleaved_grpo.train.grpo import TrainConfig, rollout
+from interleaved_grpo.rl.rewards import TextRelevance, VisualAlignment, StructuralFidelity, DirectionalAlignment, score_answers
+from interleaved_grpo.rl.scorers import TextEncoder
+from interleaved_grpo.toy.world import grade, FAMILIES
+from interleaved_grpo.toy.plugins import toy_prompts
 
 
 def main():
@@ -23,8 +24,10 @@ def main():
     a = ap.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     pol, assets = Policy.load(a.checkpoint), toy_assets(progress=False)
-    tasks = make_tasks("train", a.prompts, seed=a.seed)
-    gen, answers, inputs = rollout(pol, tasks, TrainConfig(num_generations=a.G, temperature=a.temperature), WorldConfig(), row_seeds=list(range(a.prompts * a.G)))
+    prompts = toy_prompts("train", a.prompts, seed=a.seed)
+    tasks = [it.meta for it in prompts.items]
+    cfg = TrainConfig(num_generations=a.G, temperature=a.temperature)
+    gen, answers, inputs = rollout(pol, prompts.items, cfg, prompts.max_steps, row_seeds=list(range(a.prompts * a.G)))
     import json
     fns = [TextRelevance(TextEncoder()), VisualAlignment(assets.clip), StructuralFidelity(), DirectionalAlignment(assets.clip)]
     tv, vv, dv = fns[0].step_scores(inputs), fns[1].step_scores(inputs), fns[3].step_scores(inputs)

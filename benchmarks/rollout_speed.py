@@ -10,9 +10,9 @@ Prints tokens per second for each and the ratio ours / transformers (above 1: ou
 """
 import argparse, statistics, time
 import torch
-from interleaved_grpo.model import build_tiny_janus
-from interleaved_grpo.trajectory import TokenSpec, Encoded, TEXT, SPECIAL
-from interleaved_grpo.generate import generate, SamplingConfig
+from interleaved_grpo.core.model import build_tiny_janus
+from interleaved_grpo.core.trajectory import TokenSpec, Encoded, TEXT, SPECIAL
+from interleaved_grpo.core.decoding import generate, SamplingConfig
 
 
 def main():

@@ -63,7 +63,7 @@ def test_model_selection_on_the_val_split(fresh_cache, tmp_path):
     evals = [m for m in _metrics(out) if "val/interleaved_step_acc" in m]
     assert [m["step"] for m in evals] == [2, 4] and not any(k.startswith("eval/") for m in evals for k in m)
     for m in evals:                                   # nothing eligible did better on val than the kept policy
-        if m["val/format_ok"] >= best["format_floor"]:
+        if m["val/format_ok"] >= best["floor"]:
             assert m["val/interleaved_step_acc"] <= best["val"]["interleaved_step_acc"]
     a = load_file(str(next((out / "policy" / "model").glob("*.safetensors"))))
     b = load_file(str(next((out / "best_policy" / "model").glob("*.safetensors"))))
