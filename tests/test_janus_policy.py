@@ -57,6 +57,15 @@ def test_igrpo_generate_answers_with_a_janus_policy(janus_policy_dir, tmp_path):
     assert page.read_text().startswith("<!doctype html>")
 
 
+def test_igrpo_generate_answers_with_a_transformers_checkpoint(janus_policy_dir, tmp_path):
+    folder, _ = janus_policy_dir
+    page = tmp_path / "answer.html"
+    r = run_igrpo("generate", "--checkpoint", str(folder.parent / "hf"), "--prompt", "draw a blue square .", "--out",
+                  str(page), "--max-new-tokens", "60")
+    assert r.returncode == 0, r.stderr
+    assert "<h2>Answer</h2>" in page.read_text()
+
+
 def test_a_folder_naming_a_foreign_class_is_refused(janus_policy_dir, tmp_path):
     import shutil
     folder, _ = janus_policy_dir

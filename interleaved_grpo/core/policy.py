@@ -97,7 +97,22 @@ class Policy:
         (path / "igrpo.json").write_text(json.dumps(meta, indent=1))
 
     @classmethod
+    def from_janus(cls, name_or_path: str, device=None, dtype=None):
+        "The policy of a `transformers` Janus(-Pro) checkpoint (Hub name or folder): its processor and its own VQ-VAE."
+        from interleaved_grpo.core.model import load_janus
+        from interleaved_grpo.core.codecs import JanusVQTokenizer, janus_token_spec
+        model, proc = load_janus(str(name_or_path), dtype=dtype, device=device)
+        if proc is None:
+            raise IGRPOError(f"{name_or_path} has no processor: save the JanusProcessor next to the model")
+        spec = janus_token_spec(proc.tokenizer, model.image_len)
+        return cls(model, proc.tokenizer, JanusVQTokenizer(model.model), spec, processor=proc)
+
+    @classmethod
     def load(cls, path, device=None, dtype=None):
+        "A policy folder (or a run / checkpoint holding one), or a `transformers` Janus checkpoint folder."
+        p = Path(path)
+        if (p / "config.json").exists() and not (p / "igrpo.json").exists():
+            return cls.from_janus(str(p), device, dtype)
         path = resolve_policy_dir(path)
         meta = json.loads((path / "igrpo.json").read_text())
         sd = meta["spec"]
