@@ -101,6 +101,7 @@ class Policy:
         "The policy of a `transformers` Janus(-Pro) checkpoint (Hub name or folder): its processor and its own VQ-VAE."
         from interleaved_grpo.core.model import load_janus
         from interleaved_grpo.core.codecs import JanusVQTokenizer, janus_token_spec
+
         model, proc = load_janus(str(name_or_path), dtype=dtype, device=device)
         if proc is None:
             raise IGRPOError(f"{name_or_path} has no processor: save the JanusProcessor next to the model")

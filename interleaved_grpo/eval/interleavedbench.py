@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 from importlib import resources
 from ..core.errors import IGRPOError
-from .judges import JudgeRequest, JudgementCache, MissingJudgement, record_name, check_picture
+from .judges import JudgeRequest, JudgementCache, CachedJudge, record_name, check_picture
 
 # %% auto #0
 __all__ = ['IB_ASPECTS', 'IB_TEXT_ASPECTS', 'IB_NO_TEXT_TASKS', 'IB_ASPECT_DEFINITIONS', 'IB_SCORE_RE', 'ib_template',
@@ -184,7 +184,8 @@ def evaluate_interleavedbench(
 
     cache = cache if cache is not None else JudgementCache(None, ("id", "aspect"))
     template = template if template is not None else ib_template()
-    per, skipped, missing, invalid, n_new, n_text_skipped = {}, [], [], [], 0, 0
+    per, skipped, invalid, n_text_skipped = {}, [], [], 0
+    ask = CachedJudge(judge, cache)
     for pos, rec in enumerate(tqdm(records, desc="InterleavedBench", disable=not progress)):
         try:
             p = parse_ib_record(rec, root, pos)
@@ -196,43 +197,27 @@ def evaluate_interleavedbench(
         aspects = ib_aspects(p["task_name"], no_text_tasks)
         n_text_skipped += len(aspects) < len(IB_ASPECTS)
         for a in aspects:
-            hit = cache.get(p["id"], a)
-            if hit is None:
-                req = JudgeRequest(
-                    p["id"],
-                    ib_prompt(p, a, template),
-                    p["context"] + p["answer_images"],
-                    "interleavedbench",
-                    a,
-                    record=rec,
-                    root=Path(root),
-                )
-                try:
-                    out = judge(req)
-                except MissingJudgement:
-                    missing.append(f"{p['id']}/{a}")
-                    continue
-                except Exception as e:
-                    raise IGRPOError(
-                        f"judge failed on {record_name(rec, pos)}, aspect {a}, after {n_new} new judgements "
-                        f"({'kept in ' + str(cache.path) if cache.path else 'no cache file given'}); "
-                        f"rerun to resume: {e}"
-                    ) from e
-                hit = {"id": p["id"], "aspect": a, "judge_output": out, "score": parse_ib_score(out)}
-                cache.put(hit)
-                n_new += 1
-            s = parse_ib_score(hit["judge_output"])
+            pics = p["context"] + p["answer_images"]
+            req = JudgeRequest(
+                p["id"], ib_prompt(p, a, template), pics, "interleavedbench", a, record=rec, root=Path(root)
+            )
+            out = ask(
+                req, (p["id"], a), f"{record_name(rec, pos)}, aspect {a},", lambda o: {"score": parse_ib_score(o)}
+            )
+            if out is None:
+                continue
+            s = parse_ib_score(out)
             if s is None:
                 invalid.append(f"{p['id']}/{a}")
             per[(p["id"], a)] = s
-    res = ib_scores(per)
+    res, missing = ib_scores(per), ask.missing
     res.update(
         n_records=len(records) - len(skipped),
         n_text_aspects_skipped=n_text_skipped,
         n_invalid_score=len(invalid),
         n_skipped=len(skipped),
         n_missing=len(missing),
-        n_judged=n_new,
+        n_judged=ask.n_new,
         missing=missing,
         skipped=skipped,
     )

@@ -14,9 +14,9 @@ from ..core.errors import IGRPOError
 from ..core.codecs import load_picture
 
 # %% auto #0
-__all__ = ['JUDGES', 'JudgeRequest', 'MissingJudgement', 'Judge', 'CacheOnlyJudge', 'JudgementCache', 'OpenAIJudge', 'tile_grid',
-           'internvl_tiles', 'MMIEScoreJudge', 'judge_specs', 'make_judge', 'read_records', 'record_name',
-           'check_picture']
+__all__ = ['JUDGES', 'JudgeRequest', 'MissingJudgement', 'Judge', 'CacheOnlyJudge', 'JudgementCache', 'CachedJudge',
+           'OpenAIJudge', 'tile_grid', 'internvl_tiles', 'MMIEScoreJudge', 'judge_specs', 'make_judge', 'read_records',
+           'record_name', 'check_picture']
 
 # %% ../../nbs/16_judges.ipynb #0856ddd3
 @dataclass
@@ -104,6 +104,33 @@ class JudgementCache:
             f.write(json.dumps(entry, ensure_ascii=False) + "\n")
             f.flush()
             os.fsync(f.fileno())
+
+# %% ../../nbs/16_judges.ipynb #f9beea20
+class CachedJudge:
+    "Ask `judge` through `cache`: each judgement at most once; counts new ones, lists those a cache-only judge lacks."
+
+    def __init__(self, judge, cache: JudgementCache):
+        self.judge, self.cache, self.n_new, self.missing = judge, cache, 0, []
+
+    def __call__(self, req: JudgeRequest, key: tuple, what: str, extra=None) -> str | None:
+        """The judge's output for `req` (cache entry `key`, e.g. (id,) or (id, aspect)); None when it has none.
+        `what` names the request in errors; `extra(output)` adds fields to the cache entry."""
+        hit = self.cache.get(*key)
+        if hit is not None:
+            return hit["judge_output"]
+        try:
+            out = self.judge(req)
+        except MissingJudgement:
+            self.missing.append("/".join(key))
+            return None
+        except Exception as e:
+            kept = f"kept in {self.cache.path}" if self.cache.path else "no cache file given"
+            raise IGRPOError(
+                f"judge failed on {what} after {self.n_new} new judgements ({kept}); rerun to resume: {e}"
+            ) from e
+        self.cache.put({**dict(zip(self.cache.key_fields, key)), "judge_output": out, **(extra(out) if extra else {})})
+        self.n_new += 1
+        return out
 
 # %% ../../nbs/16_judges.ipynb #4c758a97
 def _png_bytes(img) -> tuple:

@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 from importlib import resources
 from ..core.errors import IGRPOError
-from .judges import JudgeRequest, JudgementCache, MissingJudgement, record_name, check_picture
+from .judges import JudgeRequest, JudgementCache, CachedJudge, record_name, check_picture
 
 # %% auto #0
 __all__ = ['MMIE_CATEGORIES', 'MMIE_SCORE_RE', 'mmie_category', 'mmie_template', 'flatten_mmie', 'mmie_prompt',
@@ -156,8 +156,8 @@ def evaluate_mmie(
     from tqdm.auto import tqdm
 
     cache = cache if cache is not None else JudgementCache(None, ("id",))
-    per, dropped, skipped, missing, invalid = {}, [], [], [], []
-    n_new = 0
+    per, dropped, skipped, invalid = {}, [], [], []
+    ask = CachedJudge(judge, cache)
     for pos, rec in enumerate(tqdm(records, desc="MMIE", disable=not progress)):
         try:
             flat = flatten_mmie(rec, root, pos)
@@ -169,34 +169,22 @@ def evaluate_mmie(
         if flat["dropped"]:
             dropped.append(flat["id"])
             continue
-        hit = cache.get(flat["id"])
-        if hit is None:
-            req = JudgeRequest(flat["id"], mmie_prompt(flat), flat["images"], "mmie", record=rec, root=Path(root))
-            try:
-                out = judge(req)
-            except MissingJudgement:
-                missing.append(flat["id"])
-                continue
-            except Exception as e:
-                raise IGRPOError(
-                    f"judge failed on {record_name(rec, pos)} after {n_new} new judgements "
-                    f"({'kept in ' + str(cache.path) if cache.path else 'no cache file given'}); rerun to resume: {e}"
-                ) from e
-            cache.put({"id": flat["id"], "judge_output": out})
-            n_new += 1
-        else:
-            out = hit["judge_output"]
+        req = JudgeRequest(flat["id"], mmie_prompt(flat), flat["images"], "mmie", record=rec, root=Path(root))
+        out = ask(req, (flat["id"],), record_name(rec, pos))
+        if out is None:
+            continue
         s = parse_mmie_score(out)
         if s is None:
             invalid.append(flat["id"])
         per[flat["id"]] = (flat["category"], s)
     res = mmie_scores(per)
+    missing = ask.missing
     res.update(
         n_dropped=len(dropped),
         n_invalid_score=len(invalid),
         n_skipped=len(skipped),
         n_missing=len(missing),
-        n_judged=n_new,
+        n_judged=ask.n_new,
         missing=missing,
         skipped=skipped,
         dropped=dropped,

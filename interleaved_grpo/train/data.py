@@ -22,8 +22,8 @@ from interleaved_grpo.core.trajectory import (
 )
 
 # %% auto #0
-__all__ = ['PAPER_PROPORTIONS', 'encode_examples', 'row_to_encoded', 'mix_sources', 'LoadedRecords', 'load_segment_records',
-           'WarmupCollator', 'PromptItem', 'PromptSource']
+__all__ = ['PAPER_PROPORTIONS', 'PROMPT_FIELDS', 'encode_examples', 'row_to_encoded', 'mix_sources', 'LoadedRecords',
+           'load_segment_records', 'WarmupCollator', 'PromptItem', 'PromptSource', 'load_prompts']
 
 # %% ../../nbs/08_warmup_data.ipynb #584304b7
 def encode_examples(examples, source: str, spec: TokenSpec, encode_text, image_tokenizer):
@@ -84,7 +84,8 @@ class LoadedRecords:
     errors: list  # messages of skipped records
 
 # %% ../../nbs/08_warmup_data.ipynb #c8854427
-def _read_records(path: Path):
+def _read_records(path: Path) -> list:
+    "(where, record) pairs of a JSONL file (where = 'FILE, line N') or a JSON list ('FILE, item N'); bad JSON as errors."
     try:
         text = path.read_text()
     except OSError as e:
@@ -95,9 +96,9 @@ def _read_records(path: Path):
             if not line.strip():
                 continue
             try:
-                out.append(json.loads(line))
+                out.append((f"{path}, line {i + 1}", json.loads(line)))
             except json.JSONDecodeError as e:
-                out.append(IGRPOError(f"{path}: record {len(out)} (line {i + 1}): not valid JSON: {e.msg}"))
+                out.append((f"{path}, line {i + 1}", IGRPOError(f"{path}, line {i + 1}: not valid JSON: {e.msg}")))
         return out
     try:
         data = json.loads(text)
@@ -105,38 +106,39 @@ def _read_records(path: Path):
         raise IGRPOError(f"{path}: not valid JSON: {e.msg} at line {e.lineno}") from None
     if not isinstance(data, list):
         raise IGRPOError(f"{path}: expected a JSON list of records, got {type(data).__name__}")
-    return data
+    return [(f"{path}, item {i}", r) for i, r in enumerate(data)]
+
+
+def _load_segments(value, folder: Path, where: str, key: str) -> list:
+    "The segments of field `key` of a record, pictures loaded from paths relative to `folder`."
+    from interleaved_grpo.core.codecs import load_picture
+
+    segs = segments_from_records(value, where=f"{where}: field '{key}'")
+    for j, s in enumerate(segs):
+        if isinstance(s.image, str):
+            try:
+                s.image = load_picture(folder / s.image)
+            except IGRPOError as e:
+                raise IGRPOError(f"{where}: field '{key}[{j}].image': {e}") from None
+    return segs
 
 # %% ../../nbs/08_warmup_data.ipynb #023b03ae
 def load_segment_records(path, skip_bad: bool = False) -> LoadedRecords:
     "Interleaved (prompt, answer) examples from a JSON/JSONL file of segment-list records."
-    from interleaved_grpo.core.codecs import load_picture
-
     path = Path(path)
     out, errors = [], []
-    for i, rec in enumerate(_read_records(path)):
+    for loc, rec in _read_records(path):
         try:
             if isinstance(rec, Exception):
                 raise rec
             if not isinstance(rec, dict):
-                raise IGRPOError(f"{path}: record {i}: expected an object, got {type(rec).__name__}")
-            rid = rec.get("id", i)
+                raise IGRPOError(f"{loc}: expected an object, got {type(rec).__name__}")
+            where = f"{loc}: record {rec.get('id', '?')}"
             pkey = "prompt" if "prompt" in rec else "question"
             for k in (pkey, "answer"):
                 if k not in rec:
-                    raise IGRPOError(
-                        f"{path}: record {rid}: missing field '{k}'" + (" (or 'question')" if k == "prompt" else "")
-                    )
-            segs = {}
-            for k in (pkey, "answer"):
-                segs[k] = segments_from_records(rec[k], where=f"{path}: record {rid}: field '{k}'")
-                for j, s in enumerate(segs[k]):
-                    if isinstance(s.image, str):
-                        try:
-                            s.image = load_picture(path.parent / s.image)
-                        except IGRPOError as e:
-                            raise IGRPOError(f"{path}: record {rid}: field '{k}[{j}].image': {e}") from None
-            out.append((segs[pkey], segs["answer"]))
+                    raise IGRPOError(f"{where}: missing field '{k}'" + (" (or 'question')" if k == "prompt" else ""))
+            out.append(tuple(_load_segments(rec[k], path.parent, where, k) for k in (pkey, "answer")))
         except IGRPOError as e:
             if not skip_bad:
                 raise
@@ -198,3 +200,43 @@ class PromptSource:
 
     def __getitem__(self, i):
         return self.items[i]
+
+# %% ../../nbs/08_warmup_data.ipynb #251d792f
+PROMPT_FIELDS = ("id", "prompt", "reference", "n_steps")
+
+
+def _prompt_item(rec, folder: Path, loc: str) -> PromptItem:
+    if not isinstance(rec, dict):
+        raise IGRPOError(f"{loc}: expected an object, got {type(rec).__name__}")
+    where = f"{loc}: record {rec.get('id', '?')}"
+    unknown = sorted(set(rec) - set(PROMPT_FIELDS))
+    if unknown:
+        raise IGRPOError(f"{where}: unknown field(s) {unknown}; allowed: {', '.join(PROMPT_FIELDS)}")
+    if "prompt" not in rec:
+        raise IGRPOError(f"{where}: missing field 'prompt'")
+    n = rec.get("n_steps")
+    if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
+        raise IGRPOError(f"{where}: field 'n_steps': expected a positive integer, got {n!r}")
+    ref = rec.get("reference")
+    ref = _load_segments(ref, folder, where, "reference") if ref is not None else None
+    return PromptItem(_load_segments(rec["prompt"], folder, where, "prompt"), ref, n, str(rec.get("id", loc)))
+
+
+def load_prompts(path, skip_bad: bool = False, max_steps: int | None = None, log=print) -> PromptSource:
+    "A `PromptSource` from a JSONL prompt file (see above); `skip_bad` skips and counts bad records."
+    path = Path(path)
+    items, errors = [], []
+    for loc, rec in _read_records(path):
+        try:
+            if isinstance(rec, Exception):
+                raise rec
+            items.append(_prompt_item(rec, path.parent, loc))
+        except IGRPOError as e:
+            if not skip_bad:
+                raise
+            errors.append(str(e))
+    if errors:
+        log(f"skipped {len(errors)} bad records of {len(errors) + len(items)} in {path}; first: {errors[0]}")
+    if not items:
+        raise IGRPOError(f"no usable prompts in {path}")
+    return PromptSource(items, max_steps=max_steps)
