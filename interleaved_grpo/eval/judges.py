@@ -6,12 +6,13 @@ Docs: https://interleaved-grpo.github.io/interleaved_grpo/judges.html.md"""
 
 # %% ../../nbs/16_judges.ipynb #2d51f725
 from __future__ import annotations
-import base64, io, json, os, random, time, urllib.error, urllib.request
+import json, os
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
 from ..core.errors import IGRPOError
 from ..core.codecs import load_picture
+from ..core.chat import ChatClient
 
 # %% auto #0
 __all__ = ['JUDGES', 'JudgeRequest', 'MissingJudgement', 'Judge', 'CacheOnlyJudge', 'JudgementCache', 'CachedJudge',
@@ -132,112 +133,14 @@ class CachedJudge:
         self.n_new += 1
         return out
 
-# %% ../../nbs/16_judges.ipynb #4c758a97
-def _png_bytes(img) -> tuple:
-    "(bytes, mime) of a picture file or an (H, W, 3) array."
-    if isinstance(img, (str, Path)):
-        p = Path(img)
-        mime = {
-            ".png": "image/png",
-            ".jpg": "image/jpeg",
-            ".jpeg": "image/jpeg",
-            ".webp": "image/webp",
-            ".gif": "image/gif",
-        }.get(p.suffix.lower())
-        try:
-            data = p.read_bytes()
-        except OSError as e:
-            raise IGRPOError(f"cannot read picture {p}: {e.strerror}") from None
-        if mime:
-            return data, mime
-        img = load_picture(p)
-    from PIL import Image
-
-    buf = io.BytesIO()
-    Image.fromarray(np.asarray(img, dtype=np.uint8)).save(buf, format="PNG")
-    return buf.getvalue(), "image/png"
-
 # %% ../../nbs/16_judges.ipynb #eb9c2981
-class OpenAIJudge(Judge):
+class OpenAIJudge(ChatClient, Judge):
     "Chat-completions judge: `OpenAIJudge('gpt-4o', 'https://api.openai.com/v1')` or a local OpenAI-compatible server."
 
-    name = "openai"
-
-    def __init__(
-        self,
-        model: str,
-        base_url: str,
-        api_key_env: str = "OPENAI_API_KEY",
-        timeout: float = 120.0,
-        retries: int = 4,
-        backoff: float = 2.0,
-        max_tokens: int = 1024,
-        temperature: float = 0.0,
-        sleep=time.sleep,
-    ):
-        if not model or not base_url.startswith(("http://", "https://")):
-            raise IGRPOError(
-                f"OpenAI judge needs a model and an http(s) base URL, got model={model!r} url={base_url!r}"
-            )
-        self.model, self.base_url, self.api_key_env = model, base_url.rstrip("/"), api_key_env
-        self.timeout, self.retries, self.backoff, self.max_tokens, self.temperature, self.sleep = (
-            timeout,
-            retries,
-            backoff,
-            max_tokens,
-            temperature,
-            sleep,
-        )
-        self.n_retries = 0
-
-    def payload(self, req: JudgeRequest) -> dict:
-        parts = [{"type": "text", "text": req.prompt}]
-        for img in req.images:
-            data, mime = _png_bytes(img)
-            parts.append(
-                {"type": "image_url", "image_url": {"url": f"data:{mime};base64," + base64.b64encode(data).decode()}}
-            )
-        return {
-            "model": self.model,
-            "messages": [{"role": "user", "content": parts}],
-            "max_tokens": self.max_tokens,
-            "temperature": self.temperature,
-        }
+    name, role = "openai", "judge"
 
     def __call__(self, req: JudgeRequest) -> str:
-        url = self.base_url + "/chat/completions"
-        body = json.dumps(self.payload(req)).encode()
-        headers = {"Content-Type": "application/json"}
-        key = os.environ.get(self.api_key_env)
-        if key:
-            headers["Authorization"] = "Bearer " + key
-        last = ""
-        for attempt in range(self.retries + 1):
-            try:
-                with urllib.request.urlopen(
-                    urllib.request.Request(url, data=body, headers=headers, method="POST"), timeout=self.timeout
-                ) as r:
-                    reply = json.loads(r.read().decode("utf-8"))
-                content = reply["choices"][0]["message"]["content"]
-                if not isinstance(content, str):
-                    raise TypeError
-                return content
-            except urllib.error.HTTPError as e:
-                detail = e.read()[:300].decode("utf-8", "replace").strip()
-                if e.code not in (408, 409, 429) and e.code < 500:
-                    hint = f" (is ${self.api_key_env} set?)" if e.code in (401, 403) else ""
-                    raise IGRPOError(
-                        f"judge server {url} refused the request for {req.id}: HTTP {e.code} {detail}{hint}"
-                    ) from None
-                last = f"HTTP {e.code} {detail}"
-            except (json.JSONDecodeError, KeyError, IndexError, TypeError, UnicodeDecodeError):
-                raise IGRPOError(f"judge server {url} answered {req.id} without choices[0].message.content") from None
-            except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as e:
-                last = str(getattr(e, "reason", e))
-            if attempt < self.retries:
-                self.n_retries += 1
-                self.sleep(self.backoff * 2**attempt * (1 + 0.1 * random.random()))
-        raise IGRPOError(f"judge server {url} failed {self.retries + 1} times for {req.id}; last error: {last}")
+        return self.complete(req.prompt, req.images, req.id)
 
 # %% ../../nbs/16_judges.ipynb #84882f7c
 def tile_grid(width: int, height: int, max_num: int = 12, tile: int = 448) -> tuple:

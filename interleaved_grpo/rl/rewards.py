@@ -6,15 +6,17 @@ Docs: https://interleaved-grpo.github.io/interleaved_grpo/rewards.html.md"""
 
 # %% ../../nbs/11_rewards.ipynb #f93f237a
 from __future__ import annotations
-import math
+import math, re
 from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
 import numpy as np
 import torch
 from ..core.errors import IGRPOError
 
 # %% auto #0
-__all__ = ['REWARD_TERMS', 'RewardInput', 'RewardFn', 'TextRelevance', 'VisualAlignment', 'StructuralFidelity', 'Rewards',
-           'score_answers', 'DirectionalAlignment', 'build_reward_fns']
+__all__ = ['CRITIC_SCORE_RE', 'REWARD_TERMS', 'RewardInput', 'RewardFn', 'TextRelevance', 'VisualAlignment', 'StructuralFidelity',
+           'Rewards', 'score_answers', 'DirectionalAlignment', 'critic_template', 'CriticRelevance', 'build_reward_fns']
 
 # %% ../../nbs/11_rewards.ipynb #dfca880e
 @dataclass
@@ -157,22 +159,24 @@ class Rewards:
 
 # %% ../../nbs/11_rewards.ipynb #802e597e
 def _safe(f, inputs):
-    """(outcome, steps) of `f` on all inputs; if the batch call fails, one by one (NaN and no steps where an input
-    fails)."""
+    """(outcome, steps, first error) of `f` on all inputs; if the batch call fails, one by one (NaN and no steps where
+    an input fails). A term that turns its own failures into NaN says why in `last_error`."""
+    f.last_error = None
     try:
         vals, st = f.score(inputs)
-        return list(vals), (list(st) if st is not None else [None] * len(inputs))
-    except Exception:
-        vals, st = [], []
-        for x in inputs:
-            try:
-                v, s = f.score([x])
-                vals.append(v[0])
-                st.append(s[0] if s is not None else None)
-            except Exception:
-                vals.append(float("nan"))
-                st.append(None)
-        return vals, st
+        return list(vals), (list(st) if st is not None else [None] * len(inputs)), f.last_error
+    except Exception as e:
+        first = f"{type(e).__name__}: {e}"
+    vals, st = [], []
+    for x in inputs:
+        try:
+            v, s = f.score([x])
+            vals.append(v[0])
+            st.append(s[0] if s is not None else None)
+        except Exception:
+            vals.append(float("nan"))
+            st.append(None)
+    return vals, st, first
 
 # %% ../../nbs/11_rewards.ipynb #fe4f176e
 def score_answers(fns: list, inputs: list, weights: dict | None = None) -> Rewards:
@@ -188,8 +192,10 @@ def score_answers(fns: list, inputs: list, weights: dict | None = None) -> Rewar
     total, whole = np.zeros(N), np.zeros(N)
     for f in fns:
         w = float(weights.get(f.name, 1.0))
-        vals, st = _safe(f, inputs)
+        vals, st, err = _safe(f, inputs)
         vals = np.asarray(vals, float)
+        if N and err is not None and not np.isfinite(vals).any():
+            raise IGRPOError(f"reward term {f.name} failed on all {N} answers of the batch; first error: {err}")
         for i in range(N):
             if st[i] is None:  # whole-answer term: kept apart from the steps
                 whole[i] += w * vals[i]
@@ -246,6 +252,69 @@ class DirectionalAlignment(RewardFn):
         st = self.step_scores(inputs)
         return [float(np.mean(s)) if s else self.no_picture for s in st], st
 
+# %% ../../nbs/11_rewards.ipynb #164b8d45
+CRITIC_SCORE_RE = re.compile(r"score\W{0,6}?(\d+(?:\.\d+)?)", re.IGNORECASE)
+
+
+def critic_template(path=None) -> str:
+    "The critic prompt: `path`, or the library's default (placeholders {question} and {answer})."
+    if path is None:
+        return (
+            resources.files("interleaved_grpo").joinpath("judge_prompts/critic_default.txt").read_text(encoding="utf-8")
+        )
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as e:
+        raise IGRPOError(f"cannot read critic_template {path}: {e.strerror}") from None
+    missing = [k for k in ("{question}", "{answer}") if k not in text]
+    if missing:
+        raise IGRPOError(f"critic_template {path} lacks the placeholder(s) {', '.join(missing)}")
+    return text
+
+
+def _with_marks(segs) -> str:
+    return "\n".join(((s.text or "") + (" <image>" if s.image is not None else "")).strip() for s in segs)
+
+# %% ../../nbs/11_rewards.ipynb #5cde5398
+class CriticRelevance(RewardFn):
+    "r_t as the paper scores it: a VLM critic behind an OpenAI-compatible server rates each answer against the question."
+
+    name = "r_t"
+
+    def __init__(self, client, template: str | None = None, max_score: float = 10.0, workers: int = 8):
+        self.client, self.template, self.max_score, self.workers = (
+            client,
+            template or critic_template(),
+            max_score,
+            workers,
+        )
+
+    def request(self, x: RewardInput) -> tuple:
+        "(prompt, pictures) of one answer."
+        prompt = self.template.replace("{question}", _with_marks(x.prompt)).replace("{answer}", _with_marks(x.answer))
+        return prompt, [s.image for s in [*x.prompt, *x.answer] if s.image is not None]
+
+    def _one(self, x: RewardInput, k: int) -> float:
+        out = self.client.complete(*self.request(x), name=f"answer {k}")
+        found = CRITIC_SCORE_RE.findall(out)
+        if not found:
+            raise IGRPOError(f"the critic's reply to answer {k} has no 'Score: N': {out[-200:]!r}")
+        return min(max(float(found[-1]) / self.max_score, 0.0), 1.0)
+
+    def __call__(self, inputs: list) -> list:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max(1, min(self.workers, len(inputs)))) as pool:
+            futures = [pool.submit(self._one, x, k) for k, x in enumerate(inputs)]
+        vals = []
+        for fut in futures:
+            try:
+                vals.append(fut.result())
+            except Exception as e:  # this answer is invalid; the others still count
+                vals.append(float("nan"))
+                self.last_error = self.last_error or f"{type(e).__name__}: {e}"
+        return vals
+
 # %% ../../nbs/11_rewards.ipynb #7a5ed840
 def _needs(backends: dict, key: str, term: str):
     if backends.get(key) is None:
@@ -253,19 +322,21 @@ def _needs(backends: dict, key: str, term: str):
     return backends[key]
 
 # %% ../../nbs/11_rewards.ipynb #715f5f71
-REWARD_TERMS = {
-    "r_t": lambda b: TextRelevance(_needs(b, "text_encoder", "r_t")()),
+REWARD_TERMS = {  # r_t: the critic when one is given, else the reference-based sentence-encoder stand-in
+    "r_t": lambda b: (
+        CriticRelevance(b["critic"]) if b.get("critic") else TextRelevance(_needs(b, "text_encoder", "r_t")())
+    ),
     "r_v": lambda b: VisualAlignment(_needs(b, "clip", "r_v")),
     "r_f": lambda b: StructuralFidelity(),
     "r_d": lambda b: DirectionalAlignment(_needs(b, "clip", "r_d")),
 }
 
 
-def build_reward_fns(names, clip=None, text_encoder=None) -> list:
-    """Reward terms by name (see `REWARD_TERMS`); r_t needs a text encoder (a class or factory), r_v and r_d a CLIP
-    scorer."""
+def build_reward_fns(names, clip=None, text_encoder=None, critic=None) -> list:
+    """Reward terms by name (see `REWARD_TERMS`): r_t from `critic` (a `ChatClient`) or a text encoder (a class or
+    factory), r_v and r_d from a CLIP scorer."""
     bad = [n for n in names if n not in REWARD_TERMS]
     if bad or not names:
         raise IGRPOError(f"unknown reward terms {bad}; choose from {list(REWARD_TERMS)}")
-    backends = {"clip": clip, "text_encoder": text_encoder}
+    backends = {"clip": clip, "text_encoder": text_encoder, "critic": critic}
     return [REWARD_TERMS[n](backends) for n in names]

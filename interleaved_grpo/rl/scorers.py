@@ -12,7 +12,7 @@ from ..core.errors import IGRPOError
 from ..core.codecs import to_pictures
 
 # %% auto #0
-__all__ = ['ClipScorer', 'minilm_path', 'TextEncoder']
+__all__ = ['ClipScorer', 'clip_scorer', 'minilm_path', 'TextEncoder']
 
 # %% ../../nbs/10_scorers.ipynb #65ecb001
 class ClipScorer:
@@ -77,6 +77,36 @@ class ClipScorer:
             mean=norm.mean,
             std=norm.std,
         )
+
+# %% ../../nbs/10_scorers.ipynb #2ac0bdcd
+def clip_scorer(clip_model: str, clip_pretrained: str | None = None, device=None) -> ClipScorer:
+    "A `ClipScorer` of an open_clip architecture name or model-config JSON, with weights from a local file (or none)."
+    import open_clip
+    from pathlib import Path
+
+    name, cfg = clip_model, Path(clip_model)
+    if cfg.suffix == ".json":
+        if not cfg.exists():
+            raise IGRPOError(f"clip_model: no open_clip model config at {cfg}")
+        open_clip.add_model_config(cfg)  # registered under the file's name without .json
+        name = cfg.stem
+    elif name not in open_clip.list_models():
+        raise IGRPOError(f"clip_model {name!r} is neither an open_clip architecture nor a model-config .json file")
+    if clip_pretrained is not None and not Path(clip_pretrained).is_file():
+        raise IGRPOError(f"clip_pretrained: no weights file at {clip_pretrained}")
+    try:
+        model, _, pre = open_clip.create_model_and_transforms(name, pretrained=clip_pretrained, device=device)
+    except (RuntimeError, KeyError, ValueError) as e:
+        raise IGRPOError(f"cannot build open_clip model {name!r} with weights {clip_pretrained}: {e}") from None
+    norm = [t for t in pre.transforms if type(t).__name__ == "Normalize"][0]
+    size = model.visual.image_size
+    return ClipScorer(
+        model,
+        open_clip.get_tokenizer(name),
+        image_size=size[0] if isinstance(size, (tuple, list)) else size,
+        mean=norm.mean,
+        std=norm.std,
+    )
 
 # %% ../../nbs/10_scorers.ipynb #90d2b9a1
 def minilm_path() -> str:
