@@ -43,6 +43,13 @@ def _cmd_warmup(args) -> int:
 
 # %% ../nbs/90_cli.ipynb #57e21ae8
 def _cmd_train(args) -> int:
+    from interleaved_grpo.train.run import is_real_run, run_grpo_job
+
+    log = lambda m: print(m, file=sys.stderr)
+    if is_real_run(args.config, args.set, args.init):  # a model and prompt files: the real-run wiring
+        rep = run_grpo_job(args.out, args.config, args.set, args.init, args.resume, not args.quiet, log)
+        print(json.dumps(rep, indent=1))
+        return 0
     from interleaved_grpo.toy.jobs import run_train
 
     rep = run_train(
@@ -145,10 +152,13 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--quiet", action="store_true")
     w.set_defaults(func=_cmd_warmup)
 
-    t = sub.add_parser("train", help="the main job: assets and warm-up (cached), then GRPO; writes OUT/report.json")
+    t = sub.add_parser(
+        "train", help="GRPO: the toy preset (assets, cached warm-up, GRPO) or a real run from --config / --init"
+    )
     t.add_argument("--preset", default="toy")
     t.add_argument("--out", required=True, help="run folder")
-    t.add_argument("--config", help="JSON file of settings")
+    t.add_argument("--config", help="settings file (YAML or JSON); with model_name_or_path / prompts_file, a real run")
+    t.add_argument("--init", help="policy to start from: a policy folder or a transformers Janus checkpoint folder")
     t.add_argument("--resume", action="store_true")
     t.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="override settings, e.g. steps=100 beta=0")
     t.add_argument(

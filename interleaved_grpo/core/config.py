@@ -16,14 +16,17 @@ __all__ = ['apply_overrides', 'load_settings']
 
 # %% ../../nbs/81_config.ipynb #15027f42
 def apply_overrides(cfg, overrides: list):
-    "Set fields of a dataclass config from `key=value` strings (values parsed as JSON when possible)."
+    """Set fields of a dataclass config from `key=value` strings (values parsed as JSON when possible). A config class
+    may name other spellings of its fields in `ALIASES` (TRL's names, e.g. `learning_rate` for `lr`)."""
     names = {f.name: f for f in fields(cfg)}
+    aliases = getattr(type(cfg), "ALIASES", {})
     for kv in overrides or []:
         if "=" not in kv:
             raise IGRPOError(f"override {kv!r} is not key=value")
         k, v = kv.split("=", 1)
+        k = aliases.get(k, k)
         if k not in names:
-            raise IGRPOError(f"unknown setting {k!r}; known: {', '.join(sorted(names))}")
+            raise IGRPOError(f"unknown setting {k!r}; known: {', '.join(sorted([*names, *aliases]))}")
         try:
             val = json.loads(v)
         except json.JSONDecodeError:

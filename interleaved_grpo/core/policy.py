@@ -111,10 +111,12 @@ class Policy:
     @classmethod
     def load(cls, path, device=None, dtype=None):
         "A policy folder (or a run / checkpoint holding one), or a `transformers` Janus checkpoint folder."
-        p = Path(path)
-        if (p / "config.json").exists() and not (p / "igrpo.json").exists():
-            return cls.from_janus(str(p), device, dtype)
-        path = resolve_policy_dir(path)
+        try:
+            path = resolve_policy_dir(path)
+        except IGRPOError:
+            if _is_transformers_checkpoint(Path(path)):
+                return cls.from_janus(str(path), device, dtype)
+            raise
         meta = json.loads((path / "igrpo.json").read_text())
         sd = meta["spec"]
         spec = TokenSpec(**{**sd, "user_ids": tuple(sd["user_ids"]), "assistant_ids": tuple(sd["assistant_ids"])})
@@ -129,6 +131,14 @@ class Policy:
         return cls(model, text_tok, itok, spec, processor)
 
 # %% ../../nbs/07_policy.ipynb #ab6ea440
+def _is_transformers_checkpoint(folder: Path) -> bool:
+    "A folder made by a model's `save_pretrained` (its config.json names a `model_type`)."
+    try:
+        return "model_type" in json.loads((folder / "config.json").read_text())
+    except (OSError, ValueError, TypeError):
+        return False
+
+
 def _load_text(folder: Path, kind: str) -> tuple:
     "(processor or None, text tokenizer) saved in a policy folder."
     from transformers import AutoProcessor, AutoTokenizer

@@ -277,7 +277,8 @@ def _with_marks(segs) -> str:
 
 # %% ../../nbs/11_rewards.ipynb #5cde5398
 class CriticRelevance(RewardFn):
-    "r_t as the paper scores it: a VLM critic behind an OpenAI-compatible server rates each answer against the question."
+    """r_t as the paper scores it: a VLM critic behind an OpenAI-compatible server rates each answer against the
+    question."""
 
     name = "r_t"
 

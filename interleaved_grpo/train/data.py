@@ -85,7 +85,8 @@ class LoadedRecords:
 
 # %% ../../nbs/08_warmup_data.ipynb #c8854427
 def _read_records(path: Path) -> list:
-    "(where, record) pairs of a JSONL file (where = 'FILE, line N') or a JSON list ('FILE, item N'); bad JSON as errors."
+    """(where, record) pairs of a JSONL file (where = 'FILE, line N') or a JSON list ('FILE, item N'); bad JSON as
+    errors."""
     try:
         text = path.read_text()
     except OSError as e:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy, json, random, time
 from contextlib import nullcontext
 from dataclasses import dataclass, field, asdict
+from typing import ClassVar
 from pathlib import Path
 import numpy as np
 import torch
@@ -44,6 +45,13 @@ DEFAULT_TERM_WEIGHTS = {"r_d": 2.0}
 
 @dataclass
 class TrainConfig(GRPOConfig):
+    # TRL's names for the same settings are accepted too (in files and `--set`)
+    ALIASES: ClassVar[dict] = {
+        "learning_rate": "lr",
+        "max_steps": "steps",
+        "save_steps": "save_every",
+        "eval_steps": "eval_every",
+    }
     steps: int = 200
     prompts_per_step: int = 16  # prompts per step (x num_generations answers)
     lr: float = 3e-5
@@ -55,14 +63,12 @@ class TrainConfig(GRPOConfig):
     save_every: int = 50
     eval_every: int = 50
     eval_per_family: int = 40
-    keep_best: bool = (
-        True  # model selection on the *val* split at each evaluation (see below); the test split stays unseen
-    )
+    # model selection on the *val* split at each evaluation (see below); the test split stays unseen
+    keep_best: bool = True
     seed: int = 0
     mixed_precision: str = "no"  # "bf16" on GPUs: rollouts, reference and policy scoring run under autocast
-    gradient_checkpointing: bool = (
-        False  # recompute activations in the backward pass (needed for Janus-Pro-1B micro-batches >= 8 on 80 GB)
-    )
+    # recompute activations in the backward pass (needed for Janus-Pro-1B micro-batches >= 8 on 80 GB)
+    gradient_checkpointing: bool = False
     reward_terms: list = field(default_factory=lambda: ["r_t", "r_v", "r_f", "r_d"])  # names in rl.rewards.REWARD_TERMS
     text_tokens_per_step: int = 16  # decoding budget per step besides the picture (see `answer_budget`)
 

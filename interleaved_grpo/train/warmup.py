@@ -8,6 +8,7 @@ Docs: https://interleaved-grpo.github.io/interleaved_grpo/warmup.html.md"""
 from __future__ import annotations
 import json, random, time
 from dataclasses import dataclass, field, asdict
+from typing import ClassVar
 from pathlib import Path
 import torch
 from .data import WarmupCollator, PAPER_PROPORTIONS
@@ -26,6 +27,14 @@ __all__ = ['WarmupConfig', 'batch_indices', 'TokenScorer', 'sft_losses', 'sft_st
 # %% ../../nbs/09_warmup.ipynb #49f758f9
 @dataclass
 class WarmupConfig:
+    # TRL's names for the same settings are accepted too (in files and `--set`)
+    ALIASES: ClassVar[dict] = {
+        "learning_rate": "lr",
+        "max_steps": "steps",
+        "save_steps": "save_every",
+        "logging_steps": "log_every",
+        "gradient_accumulation_steps": "grad_accum",
+    }
     model_size: str = "toy"  # a name in `interleaved_grpo.core.model.TINY_CONFIGS`
     n_interleaved: int = 300  # unique interleaved examples: few on purpose, to leave headroom for GRPO
     n_understanding: int = 4000

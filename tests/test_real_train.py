@@ -1,0 +1,111 @@
+"""A real run on a CPU, everything built locally: a tiny `transformers` Janus + `JanusProcessor` saved to a folder, JSONL
+prompts, r_t from an OpenAI-compatible critic on loopback (the answer's pictures sent to it), r_v from a tiny open_clip
+model (config JSON + safetensors). `igrpo train --config --init`, `--resume`, `igrpo generate` and `igrpo eval mmie`."""
+import json, shutil, threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+import pytest
+import torch
+from conftest import run_igrpo
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+WORDS = ("the story begins continue in steps build this a an at red green blue yellow circle square triangle top bottom "
+         "left right what is where appears moves disappears to").split()
+
+
+class Critic(BaseHTTPRequestHandler):
+    "Scores 7 when the answer has a picture, 2 otherwise; counts the pictures it was sent."
+    seen = []
+
+    def do_POST(self):
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        parts = body["messages"][0]["content"]
+        Critic.seen.append(len(parts) - 1)
+        answer = parts[0]["text"].split("Answer:")[-1]
+        score = 7 if "<image>" in answer else 2
+        out = json.dumps({"choices": [{"message": {"content": f"checked.\n### Score\n{score}"}}]}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(out)
+
+    def log_message(self, *a):
+        pass
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+    from safetensors.torch import save_file
+    from transformers import JanusForConditionalGeneration
+    from interleaved_grpo.core.codecs import tiny_janus_processor
+    from interleaved_grpo.core.model import tiny_janus_config
+    from interleaved_grpo.rl.scorers import clip_scorer
+    root = tmp_path_factory.mktemp("real")
+    proc = tiny_janus_processor(WORDS + list(":,.?") + ["1", "2", "3", "4"], image_size=32, image_len=16)
+    torch.manual_seed(0)
+    hf = JanusForConditionalGeneration(tiny_janus_config("test", text_vocab_size=len(proc.tokenizer), image_vocab_size=64))
+    hf.save_pretrained(str(root / "janus"))
+    proc.save_pretrained(str(root / "janus"))
+    tiny = {"embed_dim": 32, "vision_cfg": {"image_size": 32, "layers": 1, "width": 64, "patch_size": 8},
+            "text_cfg": {"context_length": 16, "vocab_size": 49408, "width": 64, "heads": 2, "layers": 1}}
+    (root / "tiny-clip.json").write_text(json.dumps(tiny))
+    clip = clip_scorer(str(root / "tiny-clip.json"))
+    save_file({k: v.contiguous() for k, v in clip.model.state_dict().items()}, str(root / "tiny-clip.safetensors"))
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), Critic)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{srv.server_address[1]}/v1"
+    cfg = {"prompts_file": str(DATA / "prompts.example.jsonl"), "val_prompts_file": str(DATA / "prompts.example.jsonl"),
+           "reward_terms": ["r_t", "r_v", "r_f"], "critic_base_url": url, "critic_model": "llava-critic",
+           "clip_model": str(root / "tiny-clip.json"), "clip_pretrained": str(root / "tiny-clip.safetensors"),
+           "learning_rate": 1e-4, "max_steps": 2, "num_generations": 2, "prompts_per_step": 2, "save_steps": 1,
+           "eval_steps": 1, "beta": 0.04}
+    import yaml
+    (root / "grpo.yaml").write_text(yaml.safe_dump(cfg))
+    yield root, url
+    srv.shutdown()
+
+
+def test_train_with_a_critic_and_a_local_clip_then_resume(setup):
+    root, _ = setup
+    out = root / "run"
+    r = run_igrpo("train", "--config", str(root / "grpo.yaml"), "--init", str(root / "janus"), "--out", str(out), "--quiet")
+    assert r.returncode == 0, r.stderr[-3000:]
+    rep = json.loads((out / "report.json").read_text())
+    assert set(rep["rewards"]) == {"reward", "reward/r_t", "reward/r_v", "reward/r_f"} and rep["steps"] == 2
+    assert Critic.seen and max(Critic.seen) >= 1                 # the critic was sent pictures
+    rows = [json.loads(l) for l in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [m["step"] for m in rows] == [1, 2] and all("val/reward" in m for m in rows)
+    assert all(0.1 <= m["reward/r_t"] <= 1.0 for m in rows)      # critic scores / 10
+    r = run_igrpo("train", "--config", str(root / "grpo.yaml"), "--init", str(root / "janus"), "--out", str(out),
+                  "--quiet", "--resume", "--set", "max_steps=3")
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "resuming from" in r.stderr
+    assert [json.loads(l)["step"] for l in (out / "metrics.jsonl").read_text().splitlines()] == [1, 2, 3]
+
+
+def test_generate_and_eval_with_the_trained_policy(setup, tmp_path):
+    root, url = setup
+    out = root / "run"
+    if not (out / "policy").exists(): pytest.skip("needs the training test's run")
+    page = tmp_path / "a.html"
+    r = run_igrpo("generate", "--checkpoint", str(out), "--prompt", "build this in 2 steps: a red circle at the top left.",
+                  "--out", str(page), "--max-new-tokens", "60")
+    assert r.returncode == 0, r.stderr
+    from interleaved_grpo.toy.benchmark import export_toy_benchmark
+    files = export_toy_benchmark(tmp_path / "bench", n_per_family=1)
+    r = run_igrpo("eval", "mmie", "--data", str(files["mmie"]), "--checkpoint", str(out), "--judge",
+                  f"openai:critic@{url}", "--out", str(tmp_path / "ev" / "scores.json"), "--quiet")
+    assert r.returncode == 0, r.stderr[-3000:]
+    res = json.loads((tmp_path / "ev" / "scores.json").read_text())
+    # every answer judged; this stand-in judge says 7 (outside MMIE's 0-6, so dropped as invalid) or 2
+    assert res["n_judged"] == 3 and res["n_valid"] + res["n_invalid_score"] == 3 and res["n_valid"] >= 1
+
+
+def test_bad_real_run_settings_fail_at_once(setup, tmp_path):
+    root, _ = setup
+    cases = [(["--set", "prompts_file=/nonexistent.jsonl"], "prompts_file: no such file"),
+             (["--set", f"prompts_file={DATA / 'prompts.example.jsonl'}", "lerning_rate=1"], "unknown setting 'lerning_rate'"),
+             (["--set", f"prompts_file={DATA / 'prompts.example.jsonl'}", 'reward_terms=["r_v"]'], "need clip_model")]
+    for args, msg in cases:
+        r = run_igrpo("train", "--init", str(root / "janus"), "--out", str(tmp_path / "x"), *args)
+        assert r.returncode == 2 and msg in r.stderr, (args, r.stderr[-500:])
