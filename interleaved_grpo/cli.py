@@ -28,6 +28,12 @@ def _cmd_prepare(args) -> int:
 
 # %% ../nbs/90_cli.ipynb #50c11b81
 def _cmd_warmup(args) -> int:
+    from interleaved_grpo.train.run import is_real_run, run_warmup_job
+
+    if is_real_run(args.config, args.set):  # a model and data files: the real-run wiring
+        log = lambda m: print(m, file=sys.stderr)
+        print(json.dumps(run_warmup_job(args.out, args.config, args.set, args.resume, not args.quiet, log), indent=1))
+        return 0
     from interleaved_grpo.toy.jobs import run_warmup
 
     rep = run_warmup(
@@ -146,6 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--preset", default="toy")
     w.add_argument("--out", required=True, help="run folder")
     w.add_argument("--resume", action="store_true", help="continue from the run folder's latest checkpoint")
+    w.add_argument("--config", help="settings file (YAML or JSON); with model_name_or_path and data files, a real run")
     w.add_argument(
         "--set", nargs="*", default=[], metavar="KEY=VALUE", help="override settings, e.g. steps=500 lr=1e-3"
     )

@@ -109,3 +109,28 @@ def test_bad_real_run_settings_fail_at_once(setup, tmp_path):
     for args, msg in cases:
         r = run_igrpo("train", "--init", str(root / "janus"), "--out", str(tmp_path / "x"), *args)
         assert r.returncode == 2 and msg in r.stderr, (args, r.stderr[-500:])
+
+
+def test_warmup_from_data_files_then_grpo_from_its_policy(setup, tmp_path):
+    import yaml
+    root, _ = setup
+    recs = [json.loads(line) for line in (DATA / "prompts.example.jsonl").read_text().splitlines()]
+    inter = [{"id": r["id"], "prompt": r["prompt"], "answer": r["reference"]} for r in recs if "reference" in r]
+    shutil.copytree(DATA / "images", tmp_path / "images")
+    (tmp_path / "inter.jsonl").write_text("".join(json.dumps(r) + "\n" for r in inter))
+    pic = inter[0]["answer"][0]["image"]
+    (tmp_path / "und.jsonl").write_text(json.dumps({"id": "u", "image": pic, "question": "what is there?", "answer": "a circle."}))
+    (tmp_path / "t2i.jsonl").write_text(json.dumps({"id": "t", "caption": "draw: a red circle.", "image": pic}))
+    cfg = {"model_name_or_path": str(root / "janus"), "interleaved_files": [str(tmp_path / "inter.jsonl")],
+           "understanding_files": [str(tmp_path / "und.jsonl")], "text_to_image_files": [str(tmp_path / "t2i.jsonl")],
+           "max_steps": 4, "batch_size": 2, "save_steps": 2, "warmup_steps": 1, "learning_rate": 1e-3}
+    (tmp_path / "warmup.yaml").write_text(yaml.safe_dump(cfg))
+    r = run_igrpo("warmup", "--config", str(tmp_path / "warmup.yaml"), "--out", str(tmp_path / "warm"), "--quiet")
+    assert r.returncode == 0, r.stderr[-3000:]
+    rep = json.loads((tmp_path / "warm" / "report.json").read_text())
+    assert rep["data"] == {"interleaved": {"examples": 2, "skipped": 0}, "understanding": {"examples": 1, "skipped": 0},
+                           "t2i": {"examples": 1, "skipped": 0}} and rep["last"]["step"] == 4
+    r = run_igrpo("train", "--config", str(root / "grpo.yaml"), "--init", str(tmp_path / "warm"), "--out",
+                  str(tmp_path / "grpo"), "--quiet", "--set", "max_steps=1", "eval_steps=0")
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert json.loads((tmp_path / "grpo" / "report.json").read_text())["steps"] == 1

@@ -12,6 +12,7 @@ from pathlib import Path
 import torch
 from ..core.errors import IGRPOError
 from interleaved_grpo.core.trajectory import (
+    Segment,
     segments_from_records,
     encode_trajectory,
     TokenSpec,
@@ -22,8 +23,9 @@ from interleaved_grpo.core.trajectory import (
 )
 
 # %% auto #0
-__all__ = ['PAPER_PROPORTIONS', 'PROMPT_FIELDS', 'encode_examples', 'row_to_encoded', 'mix_sources', 'LoadedRecords',
-           'load_segment_records', 'WarmupCollator', 'PromptItem', 'PromptSource', 'load_prompts']
+__all__ = ['PAPER_PROPORTIONS', 'WARMUP_FORMATS', 'PROMPT_FIELDS', 'encode_examples', 'row_to_encoded', 'mix_sources',
+           'LoadedRecords', 'load_segment_records', 'load_examples', 'WarmupCollator', 'PromptItem', 'PromptSource',
+           'load_prompts']
 
 # %% ../../nbs/08_warmup_data.ipynb #584304b7
 def encode_examples(examples, source: str, spec: TokenSpec, encode_text, image_tokenizer):
@@ -144,6 +146,54 @@ def load_segment_records(path, skip_bad: bool = False) -> LoadedRecords:
             if not skip_bad:
                 raise
             errors.append(str(e))
+    return LoadedRecords(out, len(errors), errors)
+
+# %% ../../nbs/08_warmup_data.ipynb #36f1d248
+WARMUP_FORMATS = {
+    "interleaved": ("prompt", "answer"),
+    "understanding": ("image", "question", "answer"),
+    "t2i": ("caption", "image"),
+}
+
+
+def _flat_example(kind: str, rec: dict, folder: Path, where: str) -> tuple:
+    "(prompt, answer) of an understanding or text-to-image record."
+    from interleaved_grpo.core.codecs import load_picture
+
+    for k in WARMUP_FORMATS[kind]:
+        if not isinstance(rec.get(k), str) or not rec[k].strip():
+            raise IGRPOError(f"{where}: field '{k}': expected a non-empty string")
+    try:
+        pic = load_picture(folder / rec["image"])
+    except IGRPOError as e:
+        raise IGRPOError(f"{where}: field 'image': {e}") from None
+    if kind == "understanding":
+        return [Segment(rec["question"], pic)], [Segment(rec["answer"])]
+    return [Segment(rec["caption"])], [Segment(None, pic)]
+
+
+def load_examples(paths, kind: str, skip_bad: bool = False) -> LoadedRecords:
+    "(prompt, answer) examples of one warm-up source (`interleaved`, `understanding` or `t2i`) from JSON/JSONL files."
+    if kind not in WARMUP_FORMATS:
+        raise IGRPOError(f"unknown warm-up source {kind!r}; known: {list(WARMUP_FORMATS)}")
+    out, errors = [], []
+    for path in [paths] if isinstance(paths, (str, Path)) else paths:
+        if kind == "interleaved":
+            got = load_segment_records(path, skip_bad)
+            out, errors = out + got.examples, errors + got.errors
+            continue
+        path = Path(path)
+        for loc, rec in _read_records(path):
+            try:
+                if isinstance(rec, Exception):
+                    raise rec
+                if not isinstance(rec, dict):
+                    raise IGRPOError(f"{loc}: expected an object, got {type(rec).__name__}")
+                out.append(_flat_example(kind, rec, path.parent, f"{loc}: record {rec.get('id', '?')}"))
+            except IGRPOError as e:
+                if not skip_bad:
+                    raise
+                errors.append(str(e))
     return LoadedRecords(out, len(errors), errors)
 
 # %% ../../nbs/08_warmup_data.ipynb #11dc6775

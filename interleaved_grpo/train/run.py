@@ -17,9 +17,11 @@ from ..rl.rewards import build_reward_fns, critic_template
 from .data import load_prompts
 from .evaluate import RewardEvaluator
 from .grpo import TrainConfig, train_grpo, plot_training
+from .checkpoint import read_metrics
 
 # %% auto #0
-__all__ = ['RunSources', 'read_run_settings', 'is_real_run', 'run_reward_fns', 'run_grpo_job']
+__all__ = ['REAL_RUN_KEYS', 'RunSources', 'read_run_settings', 'is_real_run', 'run_reward_fns', 'run_grpo_job', 'WarmupSources',
+           'read_warmup_settings', 'run_warmup_job']
 
 # %% ../../nbs/21_run.ipynb #0e9697d1
 @dataclass
@@ -53,26 +55,27 @@ class RunSources:
                 "reward terms r_v and r_d need clip_model (an open_clip architecture or model-config JSON)"
             )
 
-# %% ../../nbs/21_run.ipynb #670aed51
-def read_run_settings(config_file=None, overrides: list | None = None, init=None) -> tuple:
-    "(TrainConfig, RunSources) from a YAML/JSON settings file and `key=value` overrides, checked."
+# %% ../../nbs/21_run.ipynb #a1b2c3d4
+def _settings_items(config_file, overrides) -> list:
+    "`key=value` strings of a YAML/JSON settings file, then `overrides`."
     items = []
     if config_file:
         path = Path(config_file)
         try:
-            text = path.read_text()
-            if path.suffix.lower() in (".yaml", ".yml"):
-                import yaml
+            import yaml
 
-                data = yaml.safe_load(text)
-            else:
-                data = json.loads(text)
+            data = yaml.safe_load(path.read_text())  # YAML reads JSON too
         except (OSError, ValueError) as e:
             raise IGRPOError(f"cannot read --config {config_file}: {e}") from None
         if not isinstance(data, dict):
             raise IGRPOError(f"--config {config_file}: expected a mapping of settings")
         items = [f"{k}={json.dumps(v)}" for k, v in data.items()]
-    items += list(overrides or [])
+    return items + list(overrides or [])
+
+# %% ../../nbs/21_run.ipynb #670aed51
+def read_run_settings(config_file=None, overrides: list | None = None, init=None) -> tuple:
+    "(TrainConfig, RunSources) from a YAML/JSON settings file and `key=value` overrides, checked."
+    items = _settings_items(config_file, overrides)
     source_names = {f.name for f in fields(RunSources)}
     src = apply_overrides(RunSources(), [kv for kv in items if kv.split("=", 1)[0] in source_names])
     cfg = apply_overrides(TrainConfig(), [kv for kv in items if kv.split("=", 1)[0] not in source_names])
@@ -81,8 +84,17 @@ def read_run_settings(config_file=None, overrides: list | None = None, init=None
     return cfg, src
 
 
+REAL_RUN_KEYS = {
+    "model_name_or_path",
+    "prompts_file",
+    "interleaved_files",
+    "understanding_files",
+    "text_to_image_files",
+}
+
+
 def is_real_run(config_file=None, overrides: list | None = None, init=None) -> bool:
-    "Whether these settings describe a real run (a model and prompt files) rather than a toy preset run."
+    "Whether these settings describe a real run (a model, data files) rather than a toy preset run."
     keys = {kv.split("=", 1)[0] for kv in overrides or []}
     if config_file and Path(config_file).is_file():
         try:
@@ -93,7 +105,7 @@ def is_real_run(config_file=None, overrides: list | None = None, init=None) -> b
             keys |= set(data) if isinstance(data, dict) else set()
         except Exception:
             pass
-    return bool(init) or bool(keys & {"model_name_or_path", "prompts_file"})
+    return bool(init) or bool(keys & REAL_RUN_KEYS)
 
 # %% ../../nbs/21_run.ipynb #62b342cb
 def run_reward_fns(cfg: TrainConfig, src: RunSources) -> list:
@@ -174,3 +186,84 @@ def run_grpo_job(
 def _policy_from(name_or_path: str) -> Policy:
     p = Path(name_or_path)
     return Policy.load(p) if p.exists() else Policy.from_janus(name_or_path)
+
+# %% ../../nbs/21_run.ipynb #57a8dae4
+@dataclass
+class WarmupSources:
+    "The model and the data files of a real warm-up (the loop's own settings are a `WarmupConfig`)."
+
+    model_name_or_path: str = ""
+    interleaved_files: list = None
+    understanding_files: list = None
+    text_to_image_files: list = None
+
+    def files(self) -> dict:
+        "{source: [files]} of the sources that have files."
+        named = {
+            "interleaved": self.interleaved_files,
+            "understanding": self.understanding_files,
+            "t2i": self.text_to_image_files,
+        }
+        return {k: [v] if isinstance(v, str) else list(v) for k, v in named.items() if v}
+
+    def check(self):
+        if not self.model_name_or_path:
+            raise IGRPOError("model_name_or_path is required (a Janus checkpoint)")
+        if not self.files():
+            raise IGRPOError("no data: give interleaved_files, understanding_files or text_to_image_files")
+        for k, fs in self.files().items():
+            for p in fs:
+                if not Path(p).exists():
+                    raise IGRPOError(f"{k} data file not found: {p}")
+
+# %% ../../nbs/21_run.ipynb #5cbb1ec4
+def read_warmup_settings(config_file=None, overrides: list | None = None) -> tuple:
+    "(WarmupConfig, WarmupSources) from a settings file and `key=value` overrides, checked."
+    from interleaved_grpo.train.warmup import WarmupConfig
+
+    items = _settings_items(config_file, overrides)
+    names = {f.name for f in fields(WarmupSources)}
+    src = apply_overrides(WarmupSources(), [kv for kv in items if kv.split("=", 1)[0] in names])
+    cfg = apply_overrides(WarmupConfig(), [kv for kv in items if kv.split("=", 1)[0] not in names])
+    src.check()
+    return cfg, src
+
+# %% ../../nbs/21_run.ipynb #6b6d8503
+def run_warmup_job(
+    out, config_file=None, overrides: list | None = None, resume: bool = False, progress: bool = True, log=print
+) -> dict:
+    "A real warm-up: the model's codecs tokenize the user's data, `train_warmup` trains, `out/policy` and a report."
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from interleaved_grpo.core.codecs import text_codec
+    from interleaved_grpo.train.data import load_examples, encode_examples, mix_sources
+    from interleaved_grpo.train.warmup import train_warmup, plot_losses
+
+    t0 = time.time()
+    cfg, src = read_warmup_settings(config_file, overrides)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    policy = _policy_from(src.model_name_or_path)
+    enc_text, _ = text_codec(policy.text_tokenizer)
+    encoded, counts = {}, {}
+    for k, files in src.files().items():
+        got = load_examples(files, k, cfg.skip_bad_records)
+        if got.skipped:
+            log(f"skipped {got.skipped} bad {k} records; first: {got.errors[0]}")
+        if not got.examples:
+            raise IGRPOError(f"no usable {k} records in {files}")
+        encoded[k] = encode_examples(got.examples, k, policy.spec, enc_text, policy.image_tokenizer)
+        counts[k] = dict(examples=len(got.examples), skipped=got.skipped)
+    proportions = {k: v for k, v in cfg.proportions.items() if k in encoded}
+    data = mix_sources(encoded, proportions, seed=cfg.seed)
+    policy = train_warmup(out, policy, data, cfg, resume=resume, progress=progress, log=log)
+    policy.save(out / "policy")
+    ax = plot_losses(out / "metrics.jsonl")
+    ax.figure.savefig(out / "loss.png", dpi=100)
+    plt.close(ax.figure)
+    last = read_metrics(out / "metrics.jsonl")[-1:]
+    report = dict(steps=cfg.steps, data=counts, last=last[0] if last else None, wall_s=round(time.time() - t0, 1))
+    (out / "report.json").write_text(json.dumps(report, indent=1))
+    return report
