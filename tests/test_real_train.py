@@ -134,3 +134,22 @@ def test_warmup_from_data_files_then_grpo_from_its_policy(setup, tmp_path):
                   str(tmp_path / "grpo"), "--quiet", "--set", "max_steps=1", "eval_steps=0")
     assert r.returncode == 0, r.stderr[-3000:]
     assert json.loads((tmp_path / "grpo" / "report.json").read_text())["steps"] == 1
+
+
+@pytest.mark.parametrize("name", ["janus-pro-1b", "janus-pro-7b"])
+def test_shipped_configs_name_only_known_settings(name):
+    "Every key of the shipped settings files is a setting (or a data/model source) with a value of the right type."
+    import yaml
+    from dataclasses import fields
+    from interleaved_grpo.core.config import apply_overrides
+    from interleaved_grpo.train.grpo import TrainConfig
+    from interleaved_grpo.train.run import RunSources, WarmupSources
+    from interleaved_grpo.train.warmup import WarmupConfig
+    root = Path(__file__).resolve().parents[1] / "configs" / name
+    for file, cfg_cls, src_cls in (("grpo.yaml", TrainConfig, RunSources), ("warmup.yaml", WarmupConfig, WarmupSources)):
+        items = yaml.safe_load((root / file).read_text())
+        names = {f.name for f in fields(src_cls)}
+        apply_overrides(src_cls(), [f"{k}={json.dumps(v)}" for k, v in items.items() if k in names])
+        cfg = apply_overrides(cfg_cls(), [f"{k}={json.dumps(v)}" for k, v in items.items() if k not in names])
+        if hasattr(cfg, "__post_init__"): cfg.__post_init__()
+    assert cfg.lr > 0
