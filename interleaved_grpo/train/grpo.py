@@ -269,7 +269,9 @@ def step_metrics(res: StepResult, acc, step: int, t0: float) -> dict:
 
 # %% ../../nbs/14_loop.ipynb #0245c22a
 def _prepare(policy, cfg: TrainConfig, out: Path, resume: bool, acc, say) -> tuple:
-    "The (resumed) policy, its scorer and optimizer under `acc`, the reference scorer, and the start step."
+    """The (resumed) policy, its scorer and optimizer under `acc`, the reference scorer, and the start step. The reference
+    is a frozen copy of the policy the run starts from (the caller passes that same policy when it resumes), on the
+    run's device; it is never written to a checkpoint."""
     ck = latest_checkpoint(out / "checkpoints") if resume else None
     ref_model = copy.deepcopy(policy.model).eval().requires_grad_(False) if cfg.beta else None
     if ck is not None:
@@ -280,30 +282,19 @@ def _prepare(policy, cfg: TrainConfig, out: Path, resume: bool, acc, say) -> tup
     start = 0
     if ck is not None:
         start = load_trainer_state(ck, opt)["step"]
-        rf = ck / "reference.safetensors"
-        if ref_model is not None and rf.exists():
-            from safetensors.torch import load_file
-
-            ref_model.load_state_dict(load_file(str(rf)))
         say(f"resuming from {ck} at step {start}")
     if cfg.gradient_checkpointing:
         policy.model.enable_gradient_checkpointing()
     scorer, opt = acc.prepare(scorer, opt)
     policy.model = acc.unwrap_model(scorer).model
+    if ref_model is not None:
+        ref_model.to(acc.device)
     return policy, scorer, ref_scorer, opt, start
 
 # %% ../../nbs/14_loop.ipynb #deb66ae9
-def _save(out: Path, step: int, policy, ref_scorer, opt, cfg: TrainConfig):
-    "Checkpoint `step`: the policy, the reference (when there is one), the optimizer and random state."
-    from safetensors.torch import save_file
-
-    def write(f):
-        policy.save(f)
-        if ref_scorer is not None:
-            sd = {k: v.contiguous() for k, v in ref_scorer.model.state_dict().items()}
-            save_file(sd, str(f.parent / "reference.safetensors"))
-
-    save_checkpoint(out / "checkpoints", step, write, opt, extra={"config": asdict(cfg)})
+def _save(out: Path, step: int, policy, opt, cfg: TrainConfig):
+    "Checkpoint `step`: the policy, the optimizer and the random state."
+    save_checkpoint(out / "checkpoints", step, policy.save, opt, extra={"config": asdict(cfg)})
 
 # %% ../../nbs/14_loop.ipynb #8ffa037f
 def _evaluate(evaluator, policy, acc) -> dict:
@@ -374,7 +365,7 @@ def train_grpo(
         if (step + 1) % cfg.save_every == 0 or step + 1 == cfg.steps:
             acc.wait_for_everyone()
             if acc.is_main_process:
-                _save(out, step + 1, policy, ref_scorer, opt, cfg)
+                _save(out, step + 1, policy, opt, cfg)
         if stop_after is not None and step + 1 - start >= stop_after:
             break
     runlog.close()
