@@ -112,6 +112,24 @@ def _read_records(path: Path) -> list:
     return [(f"{path}, item {i}", r) for i, r in enumerate(data)]
 
 
+def _load_records(path: Path, make, skip_bad: bool) -> tuple:
+    """(items, errors): `make(record, where)` for each record (an object) of a JSON/JSONL file. A bad record raises, or
+    with `skip_bad` is skipped and its error kept."""
+    items, errors = [], []
+    for loc, rec in _read_records(path):
+        try:
+            if isinstance(rec, Exception):
+                raise rec
+            if not isinstance(rec, dict):
+                raise IGRPOError(f"{loc}: expected an object, got {type(rec).__name__}")
+            items.append(make(rec, f"{loc}: record {rec.get('id', '?')}"))
+        except IGRPOError as e:
+            if not skip_bad:
+                raise
+            errors.append(str(e))
+    return items, errors
+
+
 def _load_segments(value, folder: Path, where: str, key: str) -> list:
     "The segments of field `key` of a record, pictures loaded from paths relative to `folder`."
     from interleaved_grpo.core.codecs import load_picture
@@ -129,23 +147,15 @@ def _load_segments(value, folder: Path, where: str, key: str) -> list:
 def load_segment_records(path, skip_bad: bool = False) -> LoadedRecords:
     "Interleaved (prompt, answer) examples from a JSON/JSONL file of segment-list records."
     path = Path(path)
-    out, errors = [], []
-    for loc, rec in _read_records(path):
-        try:
-            if isinstance(rec, Exception):
-                raise rec
-            if not isinstance(rec, dict):
-                raise IGRPOError(f"{loc}: expected an object, got {type(rec).__name__}")
-            where = f"{loc}: record {rec.get('id', '?')}"
-            pkey = "prompt" if "prompt" in rec else "question"
-            for k in (pkey, "answer"):
-                if k not in rec:
-                    raise IGRPOError(f"{where}: missing field '{k}'" + (" (or 'question')" if k == "prompt" else ""))
-            out.append(tuple(_load_segments(rec[k], path.parent, where, k) for k in (pkey, "answer")))
-        except IGRPOError as e:
-            if not skip_bad:
-                raise
-            errors.append(str(e))
+
+    def example(rec, where):
+        pkey = "prompt" if "prompt" in rec else "question"
+        for k in (pkey, "answer"):
+            if k not in rec:
+                raise IGRPOError(f"{where}: missing field '{k}'" + (" (or 'question')" if k == "prompt" else ""))
+        return tuple(_load_segments(rec[k], path.parent, where, k) for k in (pkey, "answer"))
+
+    out, errors = _load_records(path, example, skip_bad)
     return LoadedRecords(out, len(errors), errors)
 
 # %% ../../nbs/08_warmup_data.ipynb #36f1d248
@@ -182,18 +192,9 @@ def load_examples(paths, kind: str, skip_bad: bool = False) -> LoadedRecords:
             got = load_segment_records(path, skip_bad)
             out, errors = out + got.examples, errors + got.errors
             continue
-        path = Path(path)
-        for loc, rec in _read_records(path):
-            try:
-                if isinstance(rec, Exception):
-                    raise rec
-                if not isinstance(rec, dict):
-                    raise IGRPOError(f"{loc}: expected an object, got {type(rec).__name__}")
-                out.append(_flat_example(kind, rec, path.parent, f"{loc}: record {rec.get('id', '?')}"))
-            except IGRPOError as e:
-                if not skip_bad:
-                    raise
-                errors.append(str(e))
+        folder = Path(path).parent
+        got, bad = _load_records(Path(path), lambda rec, where: _flat_example(kind, rec, folder, where), skip_bad)
+        out, errors = out + got, errors + bad
     return LoadedRecords(out, len(errors), errors)
 
 # %% ../../nbs/08_warmup_data.ipynb #11dc6775
@@ -256,10 +257,7 @@ class PromptSource:
 PROMPT_FIELDS = ("id", "prompt", "reference", "n_steps")
 
 
-def _prompt_item(rec, folder: Path, loc: str) -> PromptItem:
-    if not isinstance(rec, dict):
-        raise IGRPOError(f"{loc}: expected an object, got {type(rec).__name__}")
-    where = f"{loc}: record {rec.get('id', '?')}"
+def _prompt_item(rec: dict, folder: Path, where: str) -> PromptItem:
     unknown = sorted(set(rec) - set(PROMPT_FIELDS))
     if unknown:
         raise IGRPOError(f"{where}: unknown field(s) {unknown}; allowed: {', '.join(PROMPT_FIELDS)}")
@@ -270,22 +268,13 @@ def _prompt_item(rec, folder: Path, loc: str) -> PromptItem:
         raise IGRPOError(f"{where}: field 'n_steps': expected a positive integer, got {n!r}")
     ref = rec.get("reference")
     ref = _load_segments(ref, folder, where, "reference") if ref is not None else None
-    return PromptItem(_load_segments(rec["prompt"], folder, where, "prompt"), ref, n, str(rec.get("id", loc)))
+    return PromptItem(_load_segments(rec["prompt"], folder, where, "prompt"), ref, n, str(rec.get("id", "")))
 
 
 def load_prompts(path, skip_bad: bool = False, max_steps: int | None = None, log=print) -> PromptSource:
     "A `PromptSource` from a JSONL prompt file (see above); `skip_bad` skips and counts bad records."
     path = Path(path)
-    items, errors = [], []
-    for loc, rec in _read_records(path):
-        try:
-            if isinstance(rec, Exception):
-                raise rec
-            items.append(_prompt_item(rec, path.parent, loc))
-        except IGRPOError as e:
-            if not skip_bad:
-                raise
-            errors.append(str(e))
+    items, errors = _load_records(path, lambda rec, where: _prompt_item(rec, path.parent, where), skip_bad)
     if errors:
         log(f"skipped {len(errors)} bad records of {len(errors) + len(items)} in {path}; first: {errors[0]}")
     if not items:

@@ -72,13 +72,18 @@ def _settings_items(config_file, overrides) -> list:
         items = [f"{k}={json.dumps(v)}" for k, v in data.items()]
     return items + list(overrides or [])
 
+
+def _split_settings(items: list, config, sources) -> tuple:
+    "(config, sources) with the `key=value` items applied to whichever of the two dataclasses names each key."
+    names = {f.name for f in fields(sources)}
+    sources = apply_overrides(sources, [kv for kv in items if kv.split("=", 1)[0] in names])
+    return apply_overrides(config, [kv for kv in items if kv.split("=", 1)[0] not in names]), sources
+
 # %% ../../nbs/21_run.ipynb #670aed51
 def read_run_settings(config_file=None, overrides: list | None = None, init=None) -> tuple:
     "(TrainConfig, RunSources) from a YAML/JSON settings file and `key=value` overrides, checked."
     items = _settings_items(config_file, overrides)
-    source_names = {f.name for f in fields(RunSources)}
-    src = apply_overrides(RunSources(), [kv for kv in items if kv.split("=", 1)[0] in source_names])
-    cfg = apply_overrides(TrainConfig(), [kv for kv in items if kv.split("=", 1)[0] not in source_names])
+    cfg, src = _split_settings(items, TrainConfig(), RunSources())
     cfg.__post_init__()
     src.check(cfg.reward_terms, init)
     return cfg, src
@@ -222,9 +227,7 @@ def read_warmup_settings(config_file=None, overrides: list | None = None) -> tup
     from interleaved_grpo.train.warmup import WarmupConfig
 
     items = _settings_items(config_file, overrides)
-    names = {f.name for f in fields(WarmupSources)}
-    src = apply_overrides(WarmupSources(), [kv for kv in items if kv.split("=", 1)[0] in names])
-    cfg = apply_overrides(WarmupConfig(), [kv for kv in items if kv.split("=", 1)[0] not in names])
+    cfg, src = _split_settings(items, WarmupConfig(), WarmupSources())
     src.check()
     return cfg, src
 
