@@ -20,21 +20,55 @@ __all__ = ['TINY_CONFIGS', 'modality_logprobs', 'UnifiedOutput', 'UnifiedModel',
            'build_tiny_janus', 'load_janus']
 
 # %% ../../nbs/01_model.ipynb #7d4fa396
+def _head_logprobs(head, h, tgt, temperature: float, return_entropy: bool) -> tuple:
+    "Log-prob of each target `tgt` (n,) under `head` at hidden states `h` (n, D), and the entropy (zeros if not asked)."
+    logp = F.log_softmax(head(h).float() / temperature, -1)  # (n, V)
+    lp = logp.gather(-1, tgt[:, None])[:, 0]
+    return lp, (-(logp.exp() * logp).sum(-1) if return_entropy else torch.zeros_like(lp))
+
+
 def modality_logprobs(
-    hidden, targets, is_image, text_head, image_head, temperature: float = 1.0, return_entropy: bool = False
+    hidden,
+    targets,
+    is_image,
+    text_head,
+    image_head,
+    temperature: float = 1.0,
+    return_entropy: bool = False,
+    chunk_size: int = 0,
 ):
     """Log-prob (B, T) of each target under the head of its modality, each head evaluated only where it is needed; with
-    `return_entropy`, also that distribution's entropy. `text_head` / `image_head` map hidden states (n, D) to
-    logits."""
+    `return_entropy`, also that distribution's entropy. `text_head` / `image_head` map hidden states (n, D) to logits.
+    With `chunk_size`, positions go through the heads `chunk_size` at a time and each chunk's logits are recomputed in
+    the backward pass instead of kept (activation checkpointing): the same values and gradients, a fraction of the
+    memory at large vocabularies."""
+    from torch.utils.checkpoint import checkpoint
+
     lp = torch.zeros(targets.shape, dtype=torch.float32, device=targets.device)
     ent = torch.zeros_like(lp)
     for sel, head in ((~is_image, text_head), (is_image, image_head)):
         if not sel.any():
             continue
-        logp = F.log_softmax(head(hidden[sel]).float() / temperature, -1)  # (n, V)
-        lp = lp.masked_scatter(sel, logp.gather(-1, targets[sel][:, None])[:, 0])
+        h, tgt = hidden[sel], targets[sel]
+        if chunk_size and len(h) > chunk_size:
+            parts = [
+                checkpoint(
+                    _head_logprobs,
+                    head,
+                    h[i : i + chunk_size],
+                    tgt[i : i + chunk_size],
+                    temperature,
+                    return_entropy,
+                    use_reentrant=False,
+                )
+                for i in range(0, len(h), chunk_size)
+            ]
+            got = torch.cat([p[0] for p in parts]), torch.cat([p[1] for p in parts])
+        else:
+            got = _head_logprobs(head, h, tgt, temperature, return_entropy)
+        lp = lp.masked_scatter(sel, got[0])
         if return_entropy:
-            ent = ent.masked_scatter(sel, -(logp.exp() * logp).sum(-1))
+            ent = ent.masked_scatter(sel, got[1])
     return (lp, ent) if return_entropy else lp
 
 # %% ../../nbs/01_model.ipynb #3f4eeca3
@@ -83,7 +117,7 @@ class UnifiedModel(nn.Module):
         "Recompute activations in the backward pass (trades compute for memory)."
         raise NotImplementedError(f"{type(self).__name__} does not support gradient checkpointing")
 
-    def token_logprobs(self, ids, modality, attention_mask=None, return_entropy: bool = False):
+    def token_logprobs(self, ids, modality, attention_mask=None, return_entropy: bool = False, chunk_size: int = 0):
         """Log-probability of each next token under the head of its modality: (B, T-1) for targets ids[:, 1:].
         With `return_entropy`, also the entropy of that head's distribution at each position."""
         hidden = self(ids, modality, attention_mask=attention_mask).hidden[:, :-1]  # (B, T-1, D)
@@ -94,6 +128,7 @@ class UnifiedModel(nn.Module):
             self.text_logits,
             self.image_logits,
             return_entropy=return_entropy,
+            chunk_size=chunk_size,
         )
 
 # %% ../../nbs/01_model.ipynb #4aaf9e73

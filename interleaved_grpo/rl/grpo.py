@@ -129,19 +129,31 @@ def score_tokens(
     pad_id: int = 0,
     temperature: float = 1.0,
     return_entropy: bool = False,
+    chunk_size: int = 0,
 ):
-    "Log-probs (B, T-1) of tokens ids[:, 1:] under the policy, image codes scored per `mode` (see above)."
+    """Log-probs (B, T-1) of tokens ids[:, 1:] under the policy, image codes scored per `mode` (see above); `chunk_size`
+    as in `modality_logprobs` (the heads see that many positions at a time)."""
     if mode not in ("no_cfg", "cfg", "cfg_detached_uncond"):
         raise IGRPOError(f"unknown image_logprob mode {mode!r}")
     h = model(ids, modality, attention_mask=attention_mask).hidden[:, :-1]  # (B, T-1, D)
     tgt, img = ids[:, 1:], modality[:, 1:] == IMAGE
-    image_head = model.image_logits
+    text_head, image_head = model.text_logits, model.image_logits
     if mode != "no_cfg" and cfg_scale != 1.0 and img.any():  # guided image logits, as the rollout sampled
-        u_ids = uncond_ids(ids, modality, is_answer, pad_id)
-        with torch.no_grad() if mode == "cfg_detached_uncond" else torch.enable_grad():
-            lu = model.image_logits(model(u_ids, modality, attention_mask=attention_mask).hidden[:, :-1][img])
-        image_head = lambda hs: lu + cfg_scale * (model.image_logits(hs) - lu)
-    return modality_logprobs(h, tgt, img, model.text_logits, image_head, temperature, return_entropy)
+        detach = mode == "cfg_detached_uncond"
+        with torch.no_grad() if detach else torch.enable_grad():
+            hu = model(uncond_ids(ids, modality, is_answer, pad_id), modality, attention_mask=attention_mask).hidden
+        D = h.shape[-1]
+        h = torch.cat([h, hu[:, :-1]], -1)  # (B, T-1, 2D): conditional | unconditional states, chunked together
+
+        def text_head(x):
+            return model.text_logits(x[..., :D])
+
+        def image_head(x):
+            with torch.no_grad() if detach else torch.enable_grad():
+                lu = model.image_logits(x[..., D:])
+            return lu + cfg_scale * (model.image_logits(x[..., :D]) - lu)
+
+    return modality_logprobs(h, tgt, img, text_head, image_head, temperature, return_entropy, chunk_size)
 
 # %% ../../nbs/12_grpo.ipynb #51bfaa11
 def grpo_loss(

@@ -71,6 +71,8 @@ class TrainConfig(GRPOConfig):
     gradient_checkpointing: bool = False
     reward_terms: list = field(default_factory=lambda: ["r_t", "r_v", "r_f", "r_d"])  # names in rl.rewards.REWARD_TERMS
     text_tokens_per_step: int = 16  # decoding budget per step besides the picture (see `answer_budget`)
+    # score positions through the heads this many at a time, recomputing their logits in backward (0: all at once)
+    logprob_chunk_size: int = 0
 
     def resolved_weights(self) -> dict:
         """`reward_weights` if given, else 1 per term and 2 for r_d (the directional term carries the step-by-step
@@ -172,6 +174,7 @@ class PolicyScorer(torch.nn.Module):
             self.pad_id,
             self.cfg.temperature,
             return_entropy=return_entropy,
+            chunk_size=self.cfg.logprob_chunk_size,
         )
 
 # %% ../../nbs/14_loop.ipynb #3575a5c5
