@@ -377,23 +377,24 @@ def train_grpo(
 
 # %% ../../nbs/14_loop.ipynb #d34a98a2
 def plot_training(metrics_path):
-    "Each reward term and the oracle metrics over steps."
+    "Each reward term over steps, and the evaluator's metrics on validation prompts (whatever the evaluator reports)."
     import matplotlib.pyplot as plt
 
     rows = read_metrics(metrics_path)
     fig, ax = plt.subplots(1, 2, figsize=(9, 3))
     s = [r["step"] for r in rows]
-    for k in ("reward", "reward/r_t", "reward/r_v", "reward/r_f", "reward/r_d"):
+    for k in sorted({k for r in rows for k in r if k == "reward" or k.startswith("reward/")}):
         ax[0].plot(s, [r.get(k, np.nan) for r in rows], label=k)
     ax[0].set_title("rewards (rollout mean)", fontsize=9)
     ax[0].set_xlabel("step")
     ax[0].legend(fontsize=7)
-    ev = [r for r in rows if "val/format_ok" in r]
-    for k in ("val/format_ok", "val/interleaved_step_acc", "val/t2i_acc", "val/understanding_acc"):
+    val = sorted({k for r in rows for k, v in r.items() if k.startswith("val/") and isinstance(v, (int, float))})
+    for k in val:
+        ev = [r for r in rows if k in r]
         ax[1].plot([r["step"] for r in ev], [r[k] for r in ev], "o-", label=k[4:])
-    ax[1].set_title("oracle on validation prompts", fontsize=9)
+    ax[1].set_title("evaluation on validation prompts", fontsize=9)
     ax[1].set_xlabel("step")
-    ax[1].set_ylim(0, 1.05)
-    ax[1].legend(fontsize=7)
+    if val:
+        ax[1].legend(fontsize=7)
     fig.tight_layout()
     return fig
