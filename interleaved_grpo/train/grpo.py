@@ -272,9 +272,9 @@ def step_metrics(res: StepResult, acc, step: int, t0: float) -> dict:
 
 # %% ../../nbs/14_loop.ipynb #0245c22a
 def _prepare(policy, cfg: TrainConfig, out: Path, resume: bool, acc, say) -> tuple:
-    """The (resumed) policy, its scorer and optimizer under `acc`, the reference scorer, and the start step. The reference
-    is a frozen copy of the policy the run starts from (the caller passes that same policy when it resumes), on the
-    run's device; it is never written to a checkpoint."""
+    """The (resumed) policy, its scorer and optimizer under `acc`, the reference scorer, and the start step. The
+    reference is a frozen copy of the policy the run starts from (the caller passes that same policy when it
+    resumes), on the run's device; it is never written to a checkpoint."""
     ck = latest_checkpoint(out / "checkpoints") if resume else None
     ref_model = copy.deepcopy(policy.model).eval().requires_grad_(False) if cfg.beta else None
     if ck is not None:
