@@ -210,24 +210,8 @@ def evaluate_interleavedbench(
             if s is None:
                 invalid.append(f"{p['id']}/{a}")
             per[(p["id"], a)] = s
-    res, missing = ib_scores(per), ask.missing
-    res.update(
-        n_records=len(records) - len(skipped),
-        n_text_aspects_skipped=n_text_skipped,
-        n_invalid_score=len(invalid),
-        n_skipped=len(skipped),
-        n_missing=len(missing),
-        n_judged=ask.n_new,
-        missing=missing,
-        skipped=skipped,
-    )
-    if missing:
-        log(
-            f"{len(missing)} judgements are not cached: "
-            + ", ".join(missing[:20])
-            + (" ..." if len(missing) > 20 else "")
-        )
-    return res
+    n = dict(n_records=len(records) - len(skipped), n_text_aspects_skipped=n_text_skipped)
+    return {**ib_scores(per), **n, **ask.counts(invalid, skipped, log)}
 
 # %% ../../nbs/18_interleavedbench.ipynb #e5fa7448
 def ib_table(res: dict) -> str:

@@ -133,6 +133,20 @@ class CachedJudge:
         self.n_new += 1
         return out
 
+    def counts(self, invalid: list, skipped: list, log=print) -> dict:
+        "The bookkeeping both benchmarks report; the judgements a cache-only judge lacked are logged."
+        if self.missing:
+            more = " ..." if len(self.missing) > 20 else ""
+            log(f"{len(self.missing)} judgements are not cached: " + ", ".join(self.missing[:20]) + more)
+        return dict(
+            n_invalid_score=len(invalid),
+            n_skipped=len(skipped),
+            n_missing=len(self.missing),
+            n_judged=self.n_new,
+            missing=self.missing,
+            skipped=skipped,
+        )
+
 # %% ../../nbs/16_judges.ipynb #eb9c2981
 class OpenAIJudge(ChatClient, Judge):
     "Chat-completions judge: `OpenAIJudge('gpt-4o', 'https://api.openai.com/v1')` or a local OpenAI-compatible server."

@@ -177,25 +177,7 @@ def evaluate_mmie(
         if s is None:
             invalid.append(flat["id"])
         per[flat["id"]] = (flat["category"], s)
-    res = mmie_scores(per)
-    missing = ask.missing
-    res.update(
-        n_dropped=len(dropped),
-        n_invalid_score=len(invalid),
-        n_skipped=len(skipped),
-        n_missing=len(missing),
-        n_judged=ask.n_new,
-        missing=missing,
-        skipped=skipped,
-        dropped=dropped,
-    )
-    if missing:
-        log(
-            f"{len(missing)} records have no cached judgement: "
-            + ", ".join(missing[:20])
-            + (" ..." if len(missing) > 20 else "")
-        )
-    return res
+    return {**mmie_scores(per), "n_dropped": len(dropped), **ask.counts(invalid, skipped, log), "dropped": dropped}
 
 # %% ../../nbs/17_mmie.ipynb #e0ee1ec3
 def mmie_table(res: dict) -> str:
