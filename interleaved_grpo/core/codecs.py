@@ -108,7 +108,7 @@ class JanusVQTokenizer(ImageTokenizer):
             )
         p = next(self.model.parameters())
         out = self.model.model.vqmodel.encode(x.to(p.device, p.dtype))
-        return out.image_tokens.reshape(len(pics), -1)
+        return out.image_tokens.reshape(len(pics), -1).cpu()  # codes on the CPU, like every codec's
 
     @torch.no_grad()
     def decode(self, codes) -> np.ndarray:

@@ -15,8 +15,25 @@ from .errors import IGRPOError
 __all__ = ['apply_overrides', 'load_settings']
 
 # %% ../../nbs/81_config.ipynb #15027f42
+def _parse_value(v: str):
+    """A command-line value: JSON (`3`, `1e-6`, `true`, `["a"]`), else a YAML flow list or mapping as people type them
+    (`[a.jsonl, b.jsonl]`, `{interleaved: 0.3}`), else the string itself."""
+    try:
+        return json.loads(v)
+    except json.JSONDecodeError:
+        pass
+    if v.strip()[:1] in ("[", "{"):
+        import yaml
+
+        try:
+            return yaml.safe_load(v)
+        except yaml.YAMLError:
+            pass
+    return v
+
+# %% ../../nbs/81_config.ipynb #2a3d4c85
 def apply_overrides(cfg, overrides: list):
-    """Set fields of a dataclass config from `key=value` strings (values parsed as JSON when possible). A config class
+    """Set fields of a dataclass config from `key=value` strings (values parsed by `_parse_value`). A config class
     may name other spellings of its fields in `ALIASES` (TRL's names, e.g. `learning_rate` for `lr`)."""
     names = {f.name: f for f in fields(cfg)}
     aliases = getattr(type(cfg), "ALIASES", {})
@@ -27,13 +44,14 @@ def apply_overrides(cfg, overrides: list):
         k = aliases.get(k, k)
         if k not in names:
             raise IGRPOError(f"unknown setting {k!r}; known: {', '.join(sorted([*names, *aliases]))}")
-        try:
-            val = json.loads(v)
-        except json.JSONDecodeError:
-            val = v
+        val = _parse_value(v)
         cur = getattr(cfg, k)
         if isinstance(cur, (int, float)) and not isinstance(cur, bool) and not isinstance(val, (int, float)):
             raise IGRPOError(f"setting {k} expects a number, got {v!r}")
+        if isinstance(cur, list) and isinstance(val, str):
+            val = [val]  # one file for a list of files
+        if isinstance(cur, (list, dict)) and not isinstance(val, type(cur)):
+            raise IGRPOError(f"setting {k} expects a {type(cur).__name__}, got {v!r}")
         setattr(cfg, k, type(cur)(val) if isinstance(cur, float) and isinstance(val, int) else val)
     return cfg
 

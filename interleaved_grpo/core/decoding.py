@@ -22,8 +22,8 @@ from interleaved_grpo.core.trajectory import (
 )
 
 # %% auto #0
-__all__ = ['naive_generate', 'SamplingConfig', 'sample_tokens', 'Generation', 'image_step', 'text_step', 'generate',
-           'answer_budget']
+__all__ = ['naive_generate', 'SamplingConfig', 'sample_tokens', 'Generation', 'row_uniforms', 'image_step', 'text_step',
+           'generate', 'answer_budget']
 
 # %% ../../nbs/06_decoding.ipynb #5ea495ff
 def naive_generate(model, prompt: Encoded, spec: TokenSpec, max_new_tokens: int = 60) -> tuple:
@@ -68,6 +68,7 @@ class SamplingConfig:
     stop_at_max_images: bool = False  # end a row as soon as its `max_images`-th picture is closed
     min_new_tokens: int = 0  # no <eos> before this many answer tokens
     cache: str = "static"  # key/value cache: "static" (preallocated, faster) or "dynamic"
+    cuda_graphs: bool = True  # on a GPU with the static cache, replay each step as a captured CUDA graph
 
     def __post_init__(self):
         if self.cache not in ("static", "dynamic"):
@@ -146,33 +147,55 @@ class Generation:
         return Encoded(ids, mod, is_ans, [len(p) + e for e in self.step_ends(i)])
 
 # %% ../../nbs/06_decoding.ipynb #82ea9693
-def image_step(model, h, rows, cfg: SamplingConfig, generator=None, uniforms=None) -> tuple:
-    """Next image code of the rows selected by `rows` (B,): the image head, guided when `cfg.cfg_scale` != 1 (then `h`
-    holds the conditional rows, then the unconditional ones: (2B, D)). Returns (codes, log-probs)."""
-    if cfg.cfg_scale != 1.0:  # both branches in one head call
-        lg, lu = model.image_logits(h[rows.repeat(2)]).float().chunk(2)
-        lg = lu + cfg.cfg_scale * (lg - lu)  # (n, V_img)
-    else:
-        lg = model.image_logits(h[: len(rows)][rows]).float()
-    return sample_tokens(
-        lg, cfg.image_temperature, cfg.image_top_k, cfg.image_top_p, cfg.greedy, generator, uniforms=uniforms
-    )
+_M32 = 0xFFFFFFFF
+
+
+def _mul32(x, c: int):
+    "`x * c mod 2**32` for int64 tensors `x` in [0, 2**32): the product is split so it never overflows int64."
+    return (x * (c & 0xFFFF) + ((x * (c >> 16)) & 0xFFFF) * 65536) & _M32
+
+
+def _hash32(x):
+    "A 32-bit integer mixer (xorshift-multiply, two rounds) on int64 tensors holding 32-bit values."
+    x = x ^ (x >> 16)
+    x = _mul32(x, 0x7FEB352D)
+    x = x ^ (x >> 15)
+    x = _mul32(x, 0x846CA68B)
+    return x ^ (x >> 16)
 
 # %% ../../nbs/06_decoding.ipynb #c1aab129
-def text_step(
-    model, h, rows, cfg: SamplingConfig, spec: TokenSpec, allowed, n_imgs, lengths, generator=None, uniforms=None
-) -> tuple:
-    """Next text token of the rows selected by `rows`: special tokens masked except `<boi>` (not once a row has
-    `max_images` pictures) and `<eos>` (not before `min_new_tokens`). Returns (tokens, log-probs)."""
-    lg = model.text_logits(h[: len(rows)][rows]).float()
+def row_uniforms(seeds, positions):
+    """One uniform number in [0, 1) per row, a pure function of the row's seed and `positions` (both (B,) integer
+    tensors): counter-based, so no state is carried and no row's numbers depend on another row."""
+    s = seeds.long()
+    k = _hash32((s & _M32) ^ 0x9E3779B9)
+    k = _hash32(k ^ ((s >> 32) & _M32))
+    k = _hash32(k ^ (positions.long() & _M32))
+    return (k >> 8).float() / 2**24
+
+# %% ../../nbs/06_decoding.ipynb #d5bef25e
+def image_step(model, h, cfg: SamplingConfig, uniforms=None) -> tuple:
+    """Next image code of every row from hidden states `h`: (B, D), or (2B, D) with the unconditional branch stacked
+    under the conditional one when `cfg.cfg_scale` != 1 (guided logits). Returns (codes, log-probs)."""
+    if cfg.cfg_scale != 1.0:  # both branches in one head call
+        lc, lu = model.image_logits(h).float().chunk(2)
+        lg = lu + cfg.cfg_scale * (lc - lu)  # (B, V_img)
+    else:
+        lg = model.image_logits(h).float()
+    return sample_tokens(lg, cfg.image_temperature, cfg.image_top_k, cfg.image_top_p, cfg.greedy, uniforms=uniforms)
+
+# %% ../../nbs/06_decoding.ipynb #0f9d74e4
+def text_step(model, h, cfg: SamplingConfig, spec: TokenSpec, allowed, n_imgs, lengths, uniforms=None) -> tuple:
+    """Next text token of every row from its conditional hidden state `h` (B, D): special tokens masked except `<boi>`
+    (not once a row has `max_images` pictures) and `<eos>` (not before `min_new_tokens`).
+    Returns (tokens, log-probs)."""
+    lg = model.text_logits(h).float()
     mask = allowed.expand(len(lg), -1).clone()
     if cfg.max_images is not None:
-        mask[n_imgs[rows] >= cfg.max_images, spec.boi_id] = False
+        mask[:, spec.boi_id] = allowed[spec.boi_id] & (n_imgs < cfg.max_images)
     if cfg.min_new_tokens:
-        mask[lengths[rows] < cfg.min_new_tokens, spec.eos_id] = False
-    return sample_tokens(
-        lg, cfg.temperature, cfg.top_k, cfg.top_p, cfg.greedy, generator, allowed=mask, uniforms=uniforms
-    )
+        mask[:, spec.eos_id] = allowed[spec.eos_id] & (lengths >= cfg.min_new_tokens)
+    return sample_tokens(lg, cfg.temperature, cfg.top_k, cfg.top_p, cfg.greedy, allowed=mask, uniforms=uniforms)
 
 # %% ../../nbs/06_decoding.ipynb #c9425ba5
 def _text_allowed(model, spec: TokenSpec, device):
@@ -183,124 +206,178 @@ def _text_allowed(model, spec: TokenSpec, device):
     return allowed
 
 # %% ../../nbs/06_decoding.ipynb #660deef8
-class _RowStreams:
-    "One random stream per row (`row_seeds`), so a row's samples do not depend on the other rows of its batch."
+@dataclass
+class _Decoding:
+    """The decoder's state: tensors on the model's device, updated in place, so that one captured step can be
+    replayed."""
 
-    def __init__(self, row_seeds, n: int, device):
-        if row_seeds is not None and len(row_seeds) != n:
-            raise IGRPOError(f"{len(row_seeds)} row seeds for {n} prompts")
-        self.gens = [torch.Generator().manual_seed(int(x)) for x in row_seeds] if row_seeds is not None else None
-        self.device = device
-
-    def __call__(self, rows):
-        "One uniform number for each selected row, from its own stream (None without row seeds)."
-        if self.gens is None:
-            return None
-        picked = rows.nonzero()[:, 0].tolist()
-        return torch.cat([torch.rand(1, generator=self.gens[i]) for i in picked]).to(self.device)
+    h: torch.Tensor  # (B or 2B, D) hidden state of each row's last position
+    pos: torch.Tensor  # (B or 2B, 1) position of the next token
+    step: torch.Tensor  # (1,) index of the next answer token
+    seeds: torch.Tensor  # (B,) each row's sampling seed
+    in_img: torch.Tensor  # (B,) inside a picture
+    n_codes: torch.Tensor  # (B,) codes of the open picture
+    n_imgs: torch.Tensor  # (B,) pictures closed so far
+    lengths: torch.Tensor  # (B,) answer tokens so far
+    done: torch.Tensor  # (B,)
+    out: dict  # "ids", "mod", "lp", "sampled", "eoi": (B, max_new_tokens) records, one column per step
 
 # %% ../../nbs/06_decoding.ipynb #d56ff904
-def _stop_after_last_picture(rec, done, eoi_rows, in_img, n_codes, n_imgs, lengths, tmod, N, cfg, spec, room: bool):
-    """`stop_at_max_images`: a row ends when its last allowed picture closes. When only forced `<eoi>`s are left (and
-    the budget has `room` for them), they are appended here without another forward pass. Returns the updated `done`."""
-    done = done | (eoi_rows & (n_imgs >= cfg.max_images))
-    closing = in_img & (n_codes >= N) & ~done & (n_imgs + 1 >= cfg.max_images)
-    if not (room and bool((done | closing).all())):
-        return done
-    lengths += closing.long()
-    n_imgs += closing.long()
-    rec["ids"].append(torch.where(closing, spec.eoi_id, spec.pad_id))
-    rec["mod"].append(torch.full_like(tmod, SPECIAL))
-    rec["lp"].append(torch.zeros_like(rec["lp"][-1]))
-    rec["sampled"].append(torch.zeros_like(rec["sampled"][-1]))
-    rec["eoi"].append(closing)
-    return done | closing
+def _pick(model, st: _Decoding, cfg: SamplingConfig, spec: TokenSpec, allowed) -> tuple:
+    """Choose every row's next token from `st.h`, record it and advance the counters, with no host synchronisation.
+    Returns the (token, modality) pair that the next forward pass reads."""
+    B, N = len(st.done), spec.image_len
+    u = None if cfg.greedy else row_uniforms(st.seeds, st.lengths)
+    ti, lpi = image_step(model, st.h, cfg, u)
+    tt, lpt = text_step(model, st.h[:B], cfg, spec, allowed, st.n_imgs, st.lengths, u)
+    img = st.in_img & (st.n_codes < N) & ~st.done
+    eoi = st.in_img & (st.n_codes >= N) & ~st.done
+    txt = ~st.in_img & ~st.done
+    opens, ends = txt & (tt == spec.boi_id), txt & (tt == spec.eos_id)
+    tok = torch.where(img, ti, torch.where(txt, tt, torch.where(eoi, spec.eoi_id, spec.pad_id)))
+    mod = torch.where(img, IMAGE, torch.where(txt & ~opens & ~ends, TEXT, SPECIAL))
+    lp = torch.where(img, lpi, torch.where(txt, lpt, torch.zeros_like(lpt)))
+    for k, v in (("ids", tok), ("mod", mod), ("lp", lp), ("sampled", img | txt), ("eoi", eoi)):
+        st.out[k].index_copy_(1, st.step, v[:, None].to(st.out[k].dtype))
+    st.n_codes.copy_(torch.where(img, st.n_codes + 1, torch.where(eoi, 0, st.n_codes)))
+    st.n_imgs.add_(eoi.long())
+    st.in_img.copy_((st.in_img & ~eoi) | opens)
+    st.lengths.add_((~st.done).long())
+    finished = ends
+    if cfg.stop_at_max_images and cfg.max_images is not None:
+        finished = finished | (eoi & (st.n_imgs >= cfg.max_images))
+    st.done.copy_(st.done | finished)
+    st.step.add_(1)
+    return tok, mod
 
 # %% ../../nbs/06_decoding.ipynb #7ca932b4
-def _generation(rec, lengths, done, prompts, spec) -> Generation:
-    "The recorded steps as a right-padded `Generation` on the CPU."
-    st = {k: torch.stack(v, 1).cpu() for k, v in rec.items()}  # (B, L)
-    L = st["ids"].shape[1]
-    pad = torch.arange(L)[None] >= lengths.cpu()[:, None]
-    st["ids"][pad], st["mod"][pad], st["lp"][pad] = spec.pad_id, SPECIAL, 0.0
-    return Generation(
-        st["ids"], st["mod"], st["lp"], st["sampled"], lengths.cpu(), done.cpu(), list(prompts), st["eoi"] & ~pad
-    )
+def _advance(model, st: _Decoding, cache, tok, mod, attention_mask, guided: bool) -> None:
+    "Feed every row's new token through the model and store the next hidden states in `st.h`."
+    ids, m = tok[:, None], mod[:, None]
+    if guided:  # the unconditional branch reads the same answer
+        ids, m = ids.repeat(2, 1), m.repeat(2, 1)
+    out = model(ids, m, attention_mask=attention_mask, position_ids=st.pos, cache=cache, use_cache=True)
+    st.h.copy_(out.hidden[:, -1])
+    st.pos.add_(1)
 
 # %% ../../nbs/06_decoding.ipynb #11968852
+class _GraphedStep:
+    "`fn` (a decoding step over fixed-address tensors) captured as a CUDA graph after `warmup` eager calls."
+
+    def __init__(self, fn, warmup: int = 2):
+        self.fn, self.warmup, self.graph, self.calls = fn, warmup, None, 0
+
+    def _autocast(self):
+        on = torch.is_autocast_enabled("cuda")
+        return torch.autocast("cuda", dtype=torch.get_autocast_dtype("cuda"), enabled=on, cache_enabled=False)
+
+    def __call__(self):
+        with self._autocast():
+            if self.graph is not None:
+                self.graph.replay()
+            elif self.calls < self.warmup:
+                side = torch.cuda.Stream()
+                side.wait_stream(torch.cuda.current_stream())
+                with torch.cuda.stream(side):
+                    self.fn()
+                torch.cuda.current_stream().wait_stream(side)
+            else:
+                self.graph = torch.cuda.CUDAGraph()
+                with torch.cuda.graph(self.graph):
+                    self.fn()
+                self.graph.replay()  # capture records the step without running it
+        self.calls += 1
+
+# %% ../../nbs/06_decoding.ipynb #83af9658
+def _generation(st: _Decoding, prompts, spec) -> Generation:
+    "The recorded steps as a right-padded `Generation` on the CPU, as long as the longest answer."
+    L = max(1, int(st.lengths.max()))
+    rec = {k: v[:, :L].cpu() for k, v in st.out.items()}
+    lengths = st.lengths.cpu()
+    pad = torch.arange(L)[None] >= lengths[:, None]
+    rec["ids"][pad], rec["mod"][pad], rec["lp"][pad] = spec.pad_id, SPECIAL, 0.0
+    return Generation(
+        rec["ids"],
+        rec["mod"],
+        rec["lp"],
+        rec["sampled"] & ~pad,
+        lengths,
+        st.done.cpu(),
+        list(prompts),
+        rec["eoi"] & ~pad,
+    )
+
+# %% ../../nbs/06_decoding.ipynb #cee295c6
+def _row_seeds(row_seeds, n: int, generator, device):
+    "Each row's sampling seed: the given `row_seeds`, else `n` seeds drawn once from `generator` (or torch's)."
+    if row_seeds is not None:
+        if len(row_seeds) != n:
+            raise IGRPOError(f"{len(row_seeds)} row seeds for {n} prompts")
+        return torch.as_tensor([int(x) for x in row_seeds], dtype=torch.long, device=device)
+    gdev = generator.device if generator is not None else "cpu"
+    return torch.randint(0, 2**62, (n,), generator=generator, device=gdev).to(device)
+
+# %% ../../nbs/06_decoding.ipynb #1b3273f3
 @torch.no_grad()
 def generate(
     model, prompts: list, spec: TokenSpec, cfg: SamplingConfig = SamplingConfig(), generator=None, row_seeds=None
 ) -> Generation:
-    """Sample interleaved answers for `prompts` (prompt-only `Encoded`s ending with the assistant marker). With
-    `row_seeds` (one int per prompt) every row draws from its own random stream, so a row's answer does not depend on
-    which other rows share its batch (or its process)."""
+    """Sample interleaved answers for `prompts` (prompt-only `Encoded`s ending with the assistant marker). Row `i` draws
+    its random numbers from `row_seeds[i]` (else from a seed drawn from `generator`), so a row's answer does not depend
+    on which other rows share its batch (or its process). On a GPU with the static cache, the step runs as a CUDA graph
+    (`cfg.cuda_graphs`)."""
     if not prompts:
         raise IGRPOError("no prompts given")
-    B, N, dev = len(prompts), spec.image_len, next(model.parameters()).device
+    B, T, dev = len(prompts), cfg.max_new_tokens, next(model.parameters()).device
     b = collate(prompts, spec.pad_id, side="left").to(dev)
     ids, mod, am = b.ids, b.modality, b.attention_mask
     guided = cfg.cfg_scale != 1.0
     if guided:  # unconditional branch: the prompt's text replaced by padding
         ids = torch.cat([ids, uncond_ids(ids, mod, b.is_answer, spec.pad_id)])
         mod, am = torch.cat([mod, mod]), torch.cat([am, am])
+    P, static = ids.shape[1], cfg.cache == "static"
     pos = (am.cumsum(-1) - 1).clamp(min=0)
-    kv = model.new_cache(ids.shape[1] + cfg.max_new_tokens, static=cfg.cache == "static")
+    kv = model.new_cache(P + T, static=static)
     padded = bool((am == 0).any())  # without padding the causal mask is implicit: skip building one
+    full_am = torch.cat([am, am.new_ones(len(am), T)], 1) if padded else None  # future slots: causality hides them
     out = model(ids, mod, attention_mask=am if padded else None, position_ids=pos, cache=kv, use_cache=True)
-    h, cache, nxt_pos = out.hidden[:, -1], out.cache, pos[:, -1:] + 1
+    z = torch.zeros(B, dtype=torch.long, device=dev)
+    st = _Decoding(
+        h=out.hidden[:, -1].clone(),
+        pos=pos[:, -1:] + 1,
+        step=torch.zeros(1, dtype=torch.long, device=dev),
+        seeds=_row_seeds(row_seeds, B, generator, dev),
+        in_img=b.ids[:, -1] == spec.boi_id,  # a prompt ending in <boi> starts in image mode
+        n_codes=z.clone(),
+        n_imgs=z.clone(),
+        lengths=z.clone(),
+        done=torch.zeros(B, dtype=torch.bool, device=dev),
+        out={
+            "ids": torch.full((B, T), spec.pad_id, dtype=torch.long, device=dev),
+            "mod": torch.full((B, T), SPECIAL, dtype=torch.long, device=dev),
+            "lp": torch.zeros(B, T, device=dev),
+            "sampled": torch.zeros(B, T, dtype=torch.bool, device=dev),
+            "eoi": torch.zeros(B, T, dtype=torch.bool, device=dev),
+        },
+    )
     allowed = _text_allowed(model, spec, dev)
-    unif = _RowStreams(row_seeds, B, dev)
-    in_img = b.ids[:, -1] == spec.boi_id  # a prompt ending in <boi> starts in image mode
-    n_codes = torch.zeros(B, dtype=torch.long, device=dev)
-    n_imgs = torch.zeros(B, dtype=torch.long, device=dev)
-    done = torch.zeros(B, dtype=torch.bool, device=dev)
-    lengths = torch.zeros(B, dtype=torch.long, device=dev)
-    rec = {k: [] for k in ("ids", "mod", "lp", "sampled", "eoi")}
-    for step in range(cfg.max_new_tokens):
-        tok = torch.full((B,), spec.pad_id, device=dev)
-        tmod = torch.full((B,), SPECIAL, device=dev)
-        lp = torch.zeros(B, device=dev)
-        smp = torch.zeros(B, dtype=torch.bool, device=dev)
-        img_rows = in_img & (n_codes < N) & ~done
-        eoi_rows = in_img & (n_codes >= N) & ~done
-        txt_rows = ~in_img & ~done
-        if img_rows.any():
-            t, lg = image_step(model, h, img_rows, cfg, generator, unif(img_rows))
-            tok[img_rows], lp[img_rows], tmod[img_rows], smp[img_rows] = t, lg, IMAGE, True
-            n_codes += img_rows.long()
-        if eoi_rows.any():  # a full picture: <eoi> is forced, back to text mode
-            tok[eoi_rows] = spec.eoi_id
-            in_img &= ~eoi_rows
-            n_codes[eoi_rows] = 0
-            n_imgs += eoi_rows.long()
-        if txt_rows.any():
-            t, lg = text_step(model, h, txt_rows, cfg, spec, allowed, n_imgs, lengths, generator, unif(txt_rows))
-            tok[txt_rows], lp[txt_rows], smp[txt_rows] = t, lg, True
-            tmod[txt_rows] = torch.where((t == spec.boi_id) | (t == spec.eos_id), SPECIAL, TEXT)
-            in_img[txt_rows.nonzero()[:, 0][t == spec.boi_id]] = True
-        active = ~done
-        lengths += active.long()
-        for k, v in (("ids", tok), ("mod", tmod), ("lp", lp), ("sampled", smp & active), ("eoi", eoi_rows)):
-            rec[k].append(v)
-        done = done | (active & (tok == spec.eos_id) & (tmod == SPECIAL))
-        if cfg.stop_at_max_images and cfg.max_images is not None:
-            room = step + 1 < cfg.max_new_tokens
-            done = _stop_after_last_picture(
-                rec, done, eoi_rows, in_img, n_codes, n_imgs, lengths, tmod, N, cfg, spec, room
-            )
-        if bool(done.all()) or step + 1 == cfg.max_new_tokens:
+    kv = out.cache
+
+    def one_step(mask=full_am):
+        tok, m = _pick(model, st, cfg, spec, allowed)
+        _advance(model, st, kv, tok, m, mask, guided)
+
+    graphs = cfg.cuda_graphs and static and dev.type == "cuda"
+    step_fn = _GraphedStep(one_step) if graphs else one_step
+    check_every = 8 if dev.type == "cuda" else 1  # how often the host asks whether every row is done
+    for step in range(T):
+        if static:
+            step_fn()
+        else:  # the dynamic cache grows: the mask covers exactly what it holds
+            one_step(full_am[:, : P + step + 1] if padded else None)
+        if (step + 1) % check_every == 0 and bool(st.done.all()):
             break
-        step_ids, step_mod = tok[:, None], tmod[:, None]
-        if guided:
-            step_ids, step_mod = step_ids.repeat(2, 1), step_mod.repeat(2, 1)
-        if padded:
-            am = torch.cat([am, am.new_ones(len(am), 1)], 1)
-        out = model(
-            step_ids, step_mod, attention_mask=am if padded else None, position_ids=nxt_pos, cache=cache, use_cache=True
-        )
-        h, cache, nxt_pos = out.hidden[:, -1], out.cache, nxt_pos + 1
-    return _generation(rec, lengths, done, prompts, spec)
+    return _generation(st, prompts, spec)
 
 # %% ../../nbs/06_decoding.ipynb #36a4752d
 def answer_budget(n_steps: int, image_len: int, text_tokens_per_step: int = 16, extra: int = 24) -> int:

@@ -158,6 +158,12 @@ class JanusAdapter(UnifiedModel):
 
     def embed(self, ids, modality):
         is_img = modality == IMAGE
+        if (
+            ids.shape[1] == 1
+        ):  # a decoding step: both tables, chosen per row (no host sync, so it can be graph-captured)
+            txt = self.model.get_input_embeddings()(ids.masked_fill(is_img, 0))
+            img = self.model.prepare_embeddings_for_image_generation(ids.masked_fill(~is_img, 0))
+            return torch.where(is_img[..., None], img.to(txt.dtype), txt)
         if bool(is_img.all()):
             return self.model.prepare_embeddings_for_image_generation(ids)  # a pure image step (decoding)
         emb = self.model.get_input_embeddings()(ids.masked_fill(is_img, 0))  # (B, T, D)

@@ -14,7 +14,7 @@ from ..core.errors import IGRPOError
 
 # %% auto #0
 __all__ = ['optimizer_state_tensors', 'load_optimizer_state', 'rng_state', 'set_rng_state', 'save_checkpoint',
-           'latest_checkpoint', 'load_trainer_state', 'read_metrics', 'RunLog']
+           'latest_checkpoint', 'load_trainer_state', 'read_metrics', 'RunLog', 'peak_memory']
 
 # %% ../../nbs/82_checkpoint.ipynb #33820cb4
 def optimizer_state_tensors(opt) -> tuple:
@@ -166,3 +166,10 @@ class RunLog:
     def close(self):
         if self.tb is not None:
             self.tb.close()
+
+# %% ../../nbs/82_checkpoint.ipynb #a7c3e1f2
+def peak_memory(device) -> dict:
+    "Peak accelerator memory so far, in GiB (nothing on a CPU)."
+    if getattr(device, "type", "cpu") != "cuda":
+        return {}
+    return {"peak_mem_GiB": round(torch.cuda.max_memory_allocated(device) / 2**30, 2)}

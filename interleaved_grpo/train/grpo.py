@@ -32,6 +32,7 @@ from interleaved_grpo.train.checkpoint import (
     load_trainer_state,
     RunLog,
     read_metrics,
+    peak_memory,
 )
 from .evaluate import ModelSelection
 
@@ -211,6 +212,7 @@ class StepResult:
     is_image: torch.Tensor  # (B, T-1)
     loss_mask: torch.Tensor  # (B, T-1)
     generation: object  # `core.decoding.Generation`
+    rollout_s: float = 0.0  # wall seconds spent sampling the answers
 
 # %% ../../nbs/14_loop.ipynb #cbb68757
 def grpo_step(
@@ -227,8 +229,10 @@ def grpo_step(
 ) -> StepResult:
     "One GRPO step on `items` (this process's prompts): rollout, rewards, advantages, scoring, loss, update."
     acc = acc or SingleProcess()
+    t_roll = time.time()
     with acc.autocast():
         gen, answers, inputs = rollout(policy, items, cfg, max_steps, row_seeds)
+    t_roll = time.time() - t_roll
     R = score_answers(reward_fns, inputs, cfg.resolved_weights())
     trajs, A, zero = advantages_for(gen, R, cfg)
     b = collate(trajs, policy.spec.pad_id).to(acc.device)
@@ -248,9 +252,9 @@ def grpo_step(
         acc.clip_grad_norm_(scorer.parameters(), cfg.max_grad_norm)
         opt.step()
         opt.zero_grad()
-    return StepResult(loss, met, R, zero, ent, is_img, lmask, gen)
+    return StepResult(loss, met, R, zero, ent, is_img, lmask, gen, t_roll)
 
-# %% ../../nbs/14_loop.ipynb #6a1131f7
+# %% ../../nbs/14_loop.ipynb #89d1a8be
 def step_metrics(res: StepResult, acc, step: int, t0: float) -> dict:
     "The metrics row of one step, gathered over processes."
     R, ent, lmask, is_img = res.rewards, res.entropy.detach(), res.loss_mask, res.is_image
@@ -268,6 +272,8 @@ def step_metrics(res: StepResult, acc, step: int, t0: float) -> dict:
         **{"entropy/text": ent_of(~is_img), "entropy/image": ent_of(is_img)},
         answer_len=round(float(res.generation.lengths.float().mean()), 1),
         step_s=round(time.time() - t0, 2),
+        rollout_s=round(res.rollout_s, 2),
+        **peak_memory(acc.device),
     )
 
 # %% ../../nbs/14_loop.ipynb #0245c22a
@@ -325,6 +331,8 @@ def train_grpo(
     from accelerate import Accelerator, DistributedDataParallelKwargs
     from tqdm.auto import tqdm
 
+    if cfg.prompts_per_step > len(prompts):
+        raise IGRPOError(f"prompts_per_step is {cfg.prompts_per_step} but there are only {len(prompts)} prompts")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     # the vision tower and VQ-VAE take no part in the loss: DDP must not wait for their gradients

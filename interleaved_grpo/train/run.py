@@ -10,6 +10,7 @@ import json, time
 from dataclasses import dataclass, asdict, fields
 from pathlib import Path
 import numpy as np
+import torch
 from ..core.errors import IGRPOError
 from ..core.config import apply_overrides
 from ..core.policy import Policy
@@ -162,8 +163,12 @@ def run_grpo_job(
     )
     prompts = load_prompts(src.prompts_file, src.skip_bad_records, log=log)
     val = load_prompts(src.val_prompts_file, src.skip_bad_records, log=log) if src.val_prompts_file else None
+    if cfg.prompts_per_step > len(prompts):  # before minutes of loading a model
+        raise IGRPOError(
+            f"prompts_per_step is {cfg.prompts_per_step} but {src.prompts_file} has {len(prompts)} prompts"
+        )
     fns = run_reward_fns(cfg, src)
-    policy = Policy.load(init) if init else _policy_from(src.model_name_or_path)
+    policy = Policy.load(init, dtype=torch.float32) if init else _policy_from(src.model_name_or_path)
     evaluator = (
         RewardEvaluator(val, fns, cfg.resolved_weights(), cfg.cfg_scale, 32, cfg.text_tokens_per_step) if val else None
     )
@@ -189,8 +194,9 @@ def run_grpo_job(
 
 
 def _policy_from(name_or_path: str) -> Policy:
+    "The policy to train, in float32 (the optimizer's master weights; bf16 happens under autocast)."
     p = Path(name_or_path)
-    return Policy.load(p) if p.exists() else Policy.from_janus(name_or_path)
+    return Policy.load(p, dtype=torch.float32) if p.exists() else Policy.from_janus(name_or_path, dtype=torch.float32)
 
 # %% ../../nbs/21_run.ipynb #57a8dae4
 @dataclass

@@ -19,6 +19,7 @@ from interleaved_grpo.train.checkpoint import (
     load_trainer_state,
     RunLog,
     read_metrics,
+    peak_memory,
 )
 
 # %% auto #0
@@ -51,6 +52,7 @@ class WarmupConfig:
     cond_dropout: float = 0.1  # prompt text dropped, for classifier-free guidance
     save_every: int = 250
     log_every: int = 10
+    gradient_checkpointing: bool = False  # recompute activations in backward (less memory, more compute)
     seed: int = 0
     eval_per_family: int = 40  # held-out test prompts per task family in the report
     eval_cfg_scale: float = 3.0
@@ -145,6 +147,8 @@ def train_warmup(
         say(f"no checkpoint in {ck_root}; starting from scratch")
     if ck is not None:
         policy = Policy.load(ck / "policy")
+    if cfg.gradient_checkpointing:
+        policy.model.enable_gradient_checkpointing()
     scorer = TokenScorer(policy.model)
     opt = torch.optim.AdamW(scorer.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.98))
     sched = get_cosine_schedule_with_warmup(opt, cfg.warmup_steps, cfg.steps)
@@ -166,6 +170,8 @@ def train_warmup(
                 **{k: round(float(v.detach()), 5) for k, v in L.items()},
                 lr=sched.get_last_lr()[0],
                 tokens_per_s=round(ntok / max(time.time() - t0, 1e-9), 1),
+                step_s=round((time.time() - t0) / (done - start), 3),
+                **peak_memory(acc.device),
             )
             runlog.write(row, keys=("loss", "text_loss", "image_loss", "lr"))
             bar.set_postfix(
