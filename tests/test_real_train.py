@@ -83,6 +83,32 @@ def test_train_with_a_critic_and_a_local_clip_then_resume(setup):
     assert [json.loads(l)["step"] for l in (out / "metrics.jsonl").read_text().splitlines()] == [1, 2, 3]
 
 
+def test_lora_run_saves_a_plain_policy_and_resumes_from_its_adapters(setup):
+    from safetensors.torch import load_file
+    from interleaved_grpo.core.policy import Policy
+    from interleaved_grpo.core.lora import has_lora, LORA_FILE
+    root, _ = setup
+    out = root / "lora"
+    args = ("train", "--config", str(root / "grpo.yaml"), "--init", str(root / "janus"), "--out", str(out), "--quiet")
+    r = run_igrpo(*args, "--set", "lora_r=4", "lora_alpha=8", "learning_rate=1e-2")
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "LoRA rank 4" in r.stderr
+    last = out / "checkpoints" / "step-00000002" / "policy"
+    adapters = load_file(str(last / LORA_FILE))
+    assert adapters and all("lora_" in k for k in adapters)
+    assert any(float(v.abs().max()) > 0 for k, v in adapters.items() if "lora_B" in k)  # B left zero: it trained
+    assert (out / "policy" / "igrpo.json").exists() and not has_lora(Policy.load(out / "policy").model)
+    trained, start = Policy.load(last), Policy.load(root / "janus")
+    assert not has_lora(trained.model)                                   # a plain checkpoint, adapters folded in
+    start_sd = dict(start.model.named_parameters())
+    changed = [n for n, p in trained.model.named_parameters() if not torch.equal(p, start_sd[n])]
+    assert changed and all("language_model.layers" in n for n in changed)   # only the adapted backbone weights moved
+    r = run_igrpo(*args, "--resume", "--set", "lora_r=4", "lora_alpha=8", "learning_rate=1e-2", "max_steps=3")
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "resuming from" in r.stderr
+    assert [json.loads(l)["step"] for l in (out / "metrics.jsonl").read_text().splitlines()] == [1, 2, 3]
+
+
 def test_generate_and_eval_with_the_trained_policy(setup, tmp_path):
     root, url = setup
     out = root / "run"
@@ -105,7 +131,7 @@ def test_bad_real_run_settings_fail_at_once(setup, tmp_path):
     root, _ = setup
     cases = [(["--set", "prompts_file=/nonexistent.jsonl"], "prompts_file: no such file"),
              (["--set", f"prompts_file={DATA / 'prompts.example.jsonl'}", "lerning_rate=1"], "unknown setting 'lerning_rate'"),
-             (["--set", f"prompts_file={DATA / 'prompts.example.jsonl'}", 'reward_terms=["r_v"]'], "need clip_model")]
+             (["--set", f"prompts_file={DATA / 'prompts.example.jsonl'}", 'reward_terms=["r_v"]'], "needs clip_model or image_scorer_url")]
     for args, msg in cases:
         r = run_igrpo("train", "--init", str(root / "janus"), "--out", str(tmp_path / "x"), *args)
         assert r.returncode == 2 and msg in r.stderr, (args, r.stderr[-500:])

@@ -42,6 +42,8 @@ class ChatClient:
     "Chat completions from an OpenAI-compatible server: `ChatClient('gpt-4o', 'https://api.openai.com/v1')`."
 
     role = "chat"  # how errors name the server ("judge", "critic")
+    endpoint = "/chat/completions"  # the path the requests go to, after `base_url`
+    expects = "choices[0].message.content"  # what a valid answer holds (named in errors)
 
     def __init__(
         self,
@@ -80,7 +82,7 @@ class ChatClient:
 
     def complete(self, prompt: str, images=(), name: str = "the request") -> str:
         "The server's answer text; retried on timeouts, 408/409/429 and 5xx; an `IGRPOError` naming `name` otherwise."
-        url = self.base_url + "/chat/completions"
+        url = self.base_url + self.endpoint
         body = json.dumps(self.payload(prompt, images)).encode()
         headers = {"Content-Type": "application/json"}
         key = os.environ.get(self.api_key_env)
@@ -99,9 +101,7 @@ class ChatClient:
                     ) from None
                 last = f"HTTP {e.code} {detail}"
             except (json.JSONDecodeError, KeyError, IndexError, TypeError, UnicodeDecodeError):
-                raise IGRPOError(
-                    f"{self.role} server {url} answered {name} without choices[0].message.content"
-                ) from None
+                raise IGRPOError(f"{self.role} server {url} answered {name} without {self.expects}") from None
             except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as e:
                 last = str(getattr(e, "reason", e))
             if attempt < self.retries:
@@ -113,6 +113,10 @@ class ChatClient:
         req = urllib.request.Request(url, data=body, headers=headers, method="POST")
         with urllib.request.urlopen(req, timeout=self.timeout) as r:
             reply = json.loads(r.read().decode("utf-8"))
+        return self.answer(reply)
+
+    def answer(self, reply: dict):
+        "What the caller wants from a decoded reply (raises KeyError / IndexError / TypeError when it is not there)."
         content = reply["choices"][0]["message"]["content"]
         if not isinstance(content, str):
             raise TypeError

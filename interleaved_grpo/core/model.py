@@ -117,6 +117,10 @@ class UnifiedModel(nn.Module):
         "Recompute activations in the backward pass (trades compute for memory)."
         raise NotImplementedError(f"{type(self).__name__} does not support gradient checkpointing")
 
+    def backbone(self) -> nn.Module:
+        "The transformer that reads and writes both modalities (where LoRA adapters go)."
+        raise NotImplementedError(f"{type(self).__name__} does not name its backbone")
+
     def token_logprobs(self, ids, modality, attention_mask=None, return_entropy: bool = False, chunk_size: int = 0):
         """Log-probability of each next token under the head of its modality: (B, T-1) for targets ids[:, 1:].
         With `return_entropy`, also the entropy of that head's distribution at each position."""
@@ -190,10 +194,16 @@ class JanusAdapter(UnifiedModel):
         return StaticCache(config=self.model.config.text_config, max_cache_len=max_len)
 
     def save_pretrained(self, folder) -> None:
-        self.model.save_pretrained(str(folder))
+        from interleaved_grpo.core.lora import has_lora, merged_state_dict
+
+        sd = merged_state_dict(self.model) if has_lora(self) else None  # adapters folded in: a plain checkpoint
+        self.model.save_pretrained(str(folder), state_dict=sd)
 
     def enable_gradient_checkpointing(self) -> None:
         self.model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+
+    def backbone(self):
+        return self.model.model.language_model
 
     @classmethod
     def load(cls, folder, dtype=None, device=None, image_tokenizer=None):

@@ -15,6 +15,7 @@ from .errors import IGRPOError
 from .trajectory import TokenSpec, Encoded, encode_trajectory
 from .codecs import text_codec, codec_ref, load_codec, library_class
 from .decoding import SamplingConfig, generate
+from .lora import has_lora, lora_state_dict, LORA_FILE
 
 # %% auto #0
 __all__ = ['POLICY_FORMAT', 'resolve_policy_dir', 'Policy', 'answer_html']
@@ -81,7 +82,11 @@ class Policy:
     def save(self, path):
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
-        self.model.save_pretrained(path / "model")
+        self.model.save_pretrained(path / "model")  # LoRA adapters folded in: a plain checkpoint
+        if has_lora(self.model):  # and the adapters alone, to resume on top of the same base
+            from safetensors.torch import save_file
+
+            save_file(lora_state_dict(self.model), str(path / LORA_FILE))
         if self.processor is not None:
             self.processor.save_pretrained(str(path / "processor"))
         else:

@@ -327,17 +327,17 @@ REWARD_TERMS = {  # r_t: the critic when one is given, else the reference-based 
     "r_t": lambda b: (
         CriticRelevance(b["critic"]) if b.get("critic") else TextRelevance(_needs(b, "text_encoder", "r_t")())
     ),
-    "r_v": lambda b: VisualAlignment(_needs(b, "clip", "r_v")),
+    "r_v": lambda b: VisualAlignment(b.get("image_scorer") or _needs(b, "clip", "r_v")),
     "r_f": lambda b: StructuralFidelity(),
     "r_d": lambda b: DirectionalAlignment(_needs(b, "clip", "r_d")),
 }
 
 
-def build_reward_fns(names, clip=None, text_encoder=None, critic=None) -> list:
+def build_reward_fns(names, clip=None, text_encoder=None, critic=None, image_scorer=None) -> list:
     """Reward terms by name (see `REWARD_TERMS`): r_t from `critic` (a `ChatClient`) or a text encoder (a class or
-    factory), r_v and r_d from a CLIP scorer."""
+    factory), r_v from `image_scorer` (e.g. `HttpImageScorer`) or the CLIP scorer, r_d from the CLIP scorer."""
     bad = [n for n in names if n not in REWARD_TERMS]
     if bad or not names:
         raise IGRPOError(f"unknown reward terms {bad}; choose from {list(REWARD_TERMS)}")
-    backends = {"clip": clip, "text_encoder": text_encoder, "critic": critic}
+    backends = {"clip": clip, "text_encoder": text_encoder, "critic": critic, "image_scorer": image_scorer}
     return [REWARD_TERMS[n](backends) for n in names]

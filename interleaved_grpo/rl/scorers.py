@@ -6,13 +6,15 @@ Docs: https://interleaved-grpo.github.io/interleaved_grpo/scorers.html.md"""
 
 # %% ../../nbs/10_scorers.ipynb #edda3fc7
 from __future__ import annotations
+import base64
 import torch
 import torch.nn.functional as F
 from ..core.errors import IGRPOError
 from ..core.codecs import to_pictures
+from ..core.chat import ChatClient, picture_bytes
 
 # %% auto #0
-__all__ = ['ClipScorer', 'clip_scorer', 'minilm_path', 'TextEncoder']
+__all__ = ['ClipScorer', 'clip_scorer', 'HttpImageScorer', 'minilm_path', 'TextEncoder']
 
 # %% ../../nbs/10_scorers.ipynb #65ecb001
 class ClipScorer:
@@ -107,6 +109,52 @@ def clip_scorer(clip_model: str, clip_pretrained: str | None = None, device=None
         mean=norm.mean,
         std=norm.std,
     )
+
+# %% ../../nbs/10_scorers.ipynb #d2f4b6c8
+class HttpImageScorer(ChatClient):
+    """`score(pictures, texts)` from an image-scoring server (ImageReward, HPS, ...) behind HTTP: POST
+    `{base_url}/score` with `{"model", "texts", "images"}`, answered by `{"scores": [...]}`."""
+
+    role = "image scorer"
+    endpoint = "/score"
+    expects = "scores (one number per picture)"
+
+    def __init__(self, base_url: str, model: str = "image-scorer", batch_size: int = 16, workers: int = 4, **kw):
+        super().__init__(model, base_url, **kw)
+        self.batch_size, self.workers = batch_size, workers
+
+    def payload(self, texts, images=()) -> dict:
+        urls = []
+        for img in images:
+            data, mime = picture_bytes(img)
+            urls.append(f"data:{mime};base64," + base64.b64encode(data).decode())
+        return {"model": self.model, "texts": list(texts), "images": urls}
+
+    def answer(self, reply: dict):
+        scores = reply["scores"]
+        if not isinstance(scores, list) or not all(isinstance(s, (int, float)) for s in scores):
+            raise TypeError
+        return [float(s) for s in scores]
+
+    def score(self, pictures, texts) -> torch.Tensor:
+        "One score per (picture, text) pair: (B,)."
+        from concurrent.futures import ThreadPoolExecutor
+
+        pics = list(pictures)
+        if len(pics) != len(texts):
+            raise IGRPOError(f"{len(pics)} pictures but {len(texts)} texts")
+        spans = [(i, min(i + self.batch_size, len(pics))) for i in range(0, len(pics), self.batch_size)]
+
+        def ask(span):
+            a, b = span
+            got = self.complete(texts[a:b], pics[a:b], name=f"pictures {a}-{b - 1}")
+            if len(got) != b - a:
+                raise IGRPOError(f"image scorer {self.base_url} gave {len(got)} scores for {b - a} pictures")
+            return got
+
+        with ThreadPoolExecutor(max_workers=max(1, self.workers)) as pool:
+            parts = list(pool.map(ask, spans))
+        return torch.tensor([s for part in parts for s in part], dtype=torch.float32)
 
 # %% ../../nbs/10_scorers.ipynb #90d2b9a1
 def minilm_path() -> str:

@@ -37,6 +37,8 @@ class RunSources:
     critic_template: str = ""
     clip_model: str = ""
     clip_pretrained: str = ""
+    image_scorer_url: str = ""  # r_v from an image-scoring server (ImageReward, HPS) instead of CLIP; see rl.scorers
+    image_scorer_model: str = "image-scorer"
     skip_bad_records: bool = False
 
     def check(self, terms: list, init=None):
@@ -51,10 +53,10 @@ class RunSources:
             raise IGRPOError("prompts_file is required (JSONL prompts, see data/README.md)")
         if bool(self.critic_base_url) != bool(self.critic_model):
             raise IGRPOError("give both critic_base_url and critic_model (or neither)")
-        if {"r_v", "r_d"} & set(terms) and not self.clip_model:
-            raise IGRPOError(
-                "reward terms r_v and r_d need clip_model (an open_clip architecture or model-config JSON)"
-            )
+        if "r_d" in terms and not self.clip_model:
+            raise IGRPOError("reward term r_d needs clip_model (an open_clip architecture or model-config JSON)")
+        if "r_v" in terms and not (self.clip_model or self.image_scorer_url):
+            raise IGRPOError("reward term r_v needs clip_model or image_scorer_url")
 
 # %% ../../nbs/21_run.ipynb #a1b2c3d4
 def _settings_items(config_file, overrides) -> list:
@@ -127,7 +129,12 @@ def run_reward_fns(cfg: TrainConfig, src: RunSources) -> list:
         client = ChatClient(src.critic_model, src.critic_base_url)
         client.role = "critic"
         critic = client
-    fns = build_reward_fns(cfg.reward_terms, clip=clip, critic=critic, text_encoder=_text_encoder)
+    scorer = None
+    if src.image_scorer_url:
+        from interleaved_grpo.rl.scorers import HttpImageScorer
+
+        scorer = HttpImageScorer(src.image_scorer_url, src.image_scorer_model)
+    fns = build_reward_fns(cfg.reward_terms, clip=clip, critic=critic, text_encoder=_text_encoder, image_scorer=scorer)
     if src.critic_template:
         for f in fns:
             if f.name == "r_t" and hasattr(f, "template"):

@@ -53,6 +53,7 @@ class WarmupConfig:
     save_every: int = 250
     log_every: int = 10
     gradient_checkpointing: bool = False  # recompute activations in backward (less memory, more compute)
+    logprob_chunk_size: int = 0  # heads see this many positions at a time, logits recomputed in backward (0: all)
     seed: int = 0
     eval_per_family: int = 40  # held-out test prompts per task family in the report
     eval_cfg_scale: float = 3.0
@@ -75,12 +76,12 @@ def batch_indices(n: int, step: int, batch_size: int, seed: int, rank: int = 0, 
 class TokenScorer(torch.nn.Module):
     "forward(ids, modality, attention_mask) -> per-token log-probs (B, T-1) of a `UnifiedModel`."
 
-    def __init__(self, model):
+    def __init__(self, model, chunk_size: int = 0):
         super().__init__()
-        self.model = model
+        self.model, self.chunk_size = model, chunk_size
 
     def forward(self, ids, modality, attention_mask=None):
-        return self.model.token_logprobs(ids, modality, attention_mask)
+        return self.model.token_logprobs(ids, modality, attention_mask, chunk_size=self.chunk_size)
 
 # %% ../../nbs/09_warmup.ipynb #8151f92d
 def sft_losses(lp, loss_mask, is_image_target) -> dict:
@@ -149,7 +150,7 @@ def train_warmup(
         policy = Policy.load(ck / "policy")
     if cfg.gradient_checkpointing:
         policy.model.enable_gradient_checkpointing()
-    scorer = TokenScorer(policy.model)
+    scorer = TokenScorer(policy.model, cfg.logprob_chunk_size)
     opt = torch.optim.AdamW(scorer.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.98))
     sched = get_cosine_schedule_with_warmup(opt, cfg.warmup_steps, cfg.steps)
     if ck is not None:
