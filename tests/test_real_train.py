@@ -149,10 +149,13 @@ def test_warmup_from_data_files_then_grpo_from_its_policy(setup, tmp_path):
     (tmp_path / "t2i.jsonl").write_text(json.dumps({"id": "t", "caption": "draw: a red circle.", "image": pic}))
     cfg = {"model_name_or_path": str(root / "janus"), "interleaved_files": [str(tmp_path / "inter.jsonl")],
            "understanding_files": [str(tmp_path / "und.jsonl")], "text_to_image_files": [str(tmp_path / "t2i.jsonl")],
-           "max_steps": 4, "batch_size": 2, "save_steps": 2, "warmup_steps": 1, "learning_rate": 1e-3}
+           "max_steps": 4, "batch_size": 2, "save_steps": 2, "warmup_steps": 1, "learning_rate": 1e-3,
+           "encoded_cache_dir": str(tmp_path / "codes")}
     (tmp_path / "warmup.yaml").write_text(yaml.safe_dump(cfg))
     r = run_igrpo("warmup", "--config", str(tmp_path / "warmup.yaml"), "--out", str(tmp_path / "warm"), "--quiet")
     assert r.returncode == 0, r.stderr[-3000:]
+    assert sorted(p.name.split("-")[0] for p in (tmp_path / "codes").iterdir()) == ["interleaved", "t2i", "understanding"]
+    assert "encoding" in r.stderr
     rep = json.loads((tmp_path / "warm" / "report.json").read_text())
     assert rep["data"] == {"interleaved": {"examples": 2, "skipped": 0}, "understanding": {"examples": 1, "skipped": 0},
                            "t2i": {"examples": 1, "skipped": 0}} and rep["last"]["step"] == 4

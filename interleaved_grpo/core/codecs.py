@@ -64,6 +64,21 @@ class ImageTokenizer:
     def decode(self, codes) -> np.ndarray:
         raise NotImplementedError  # (B, H, W, 3) uint8
 
+    def weights(self) -> dict:
+        "The arrays that decide the codes (default: the tensor and array attributes)."
+        return {k: v for k, v in vars(self).items() if isinstance(v, (torch.Tensor, np.ndarray))}
+
+    def digest(self) -> str:
+        "A short hash of the class and its `weights()`: data encoded with this tokenizer is cached under it."
+        import hashlib
+
+        h = hashlib.sha256(type(self).__qualname__.encode())
+        for k, v in sorted(self.weights().items()):
+            t = torch.as_tensor(v).detach().cpu().contiguous().reshape(-1)
+            h.update(k.encode())
+            h.update(t.view(torch.uint8).numpy().tobytes())
+        return h.hexdigest()[:16]
+
 # %% ../../nbs/02_codecs.ipynb #81cc8607
 def unit_to_uint8(img: torch.Tensor) -> torch.Tensor:
     "Pixels in [-1, 1] (what VQ decoders give) as uint8 in [0, 255], on the CPU."
@@ -88,6 +103,9 @@ class JanusVQTokenizer(ImageTokenizer):
     own)."""
 
     uses_model = True
+
+    def weights(self) -> dict:
+        return dict(self.model.model.vqmodel.state_dict())
 
     def __init__(self, model):
         self.model = model

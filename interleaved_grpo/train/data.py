@@ -22,27 +22,56 @@ from interleaved_grpo.core.trajectory import (
 
 # %% auto #0
 __all__ = ['PAPER_PROPORTIONS', 'WARMUP_FORMATS', 'PROMPT_FIELDS', 'encode_examples', 'row_to_encoded', 'mix_sources',
-           'LoadedRecords', 'load_segment_records', 'load_examples', 'WarmupCollator', 'PromptItem', 'PromptSource',
-           'load_prompts']
+           'LoadedRecords', 'load_segment_records', 'load_examples', 'text_digest', 'encode_cached', 'WarmupCollator',
+           'PromptItem', 'PromptSource', 'load_prompts']
 
 # %% ../../nbs/08_warmup_data.ipynb #584304b7
-def encode_examples(examples, source: str, spec: TokenSpec, encode_text, image_tokenizer):
-    "A `datasets.Dataset` of tokenized (prompt, answer) examples; all pictures are encoded in one batched call."
-    import datasets
+def _encoded_rows(examples, source: str, spec: TokenSpec, encode_text, image_tokenizer, batch_size: int, indices):
+    """Rows of tokenized examples, `batch_size` examples at a time: their pictures (arrays, or paths loaded here) are
+    encoded in one call per batch, so only one batch of pictures is ever in memory."""
+    from interleaved_grpo.core.codecs import load_picture
 
-    pics = [s.image for p, a in examples for s in [*p, *a] if s.image is not None]
-    codes = image_tokenizer.encode(pics) if pics else None
-    lookup = {id(pic): c for pic, c in zip(pics, codes if codes is not None else [])}
-    encode_image = lambda pic: lookup[id(pic)]
-    rows = {"source": [], "ids": [], "modality": [], "answer_start": [], "step_ends": []}
-    for prompt, answer in examples:
-        e = encode_trajectory(prompt, answer, spec, encode_text, encode_image)
-        rows["source"].append(source)
-        rows["ids"].append(e.ids.tolist())
-        rows["modality"].append(e.modality.tolist())
-        rows["answer_start"].append(int(e.is_answer.nonzero()[0]))
-        rows["step_ends"].append(list(e.step_ends))
-    return datasets.Dataset.from_dict(rows)
+    for start in range(0, len(examples), batch_size):
+        chunk = examples[start : start + batch_size]
+        segs = [s for p, a in chunk for s in [*p, *a] if s.image is not None]
+        pics = [load_picture(s.image) if isinstance(s.image, (str, Path)) else s.image for s in segs]
+        codes = image_tokenizer.encode(pics) if pics else []
+        lookup = {id(s.image): c for s, c in zip(segs, codes)}  # a picture (or path) shared by segments: one code
+        for k, (prompt, answer) in enumerate(chunk):
+            e = encode_trajectory(prompt, answer, spec, encode_text, lambda pic: lookup[id(pic)])
+            yield {
+                "index": int(indices[start + k]),
+                "source": source,
+                "ids": e.ids.tolist(),
+                "modality": e.modality.tolist(),
+                "answer_start": int(e.is_answer.nonzero()[0]),
+                "step_ends": list(e.step_ends),
+            }
+
+
+def encode_examples(
+    examples,
+    source: str,
+    spec: TokenSpec,
+    encode_text,
+    image_tokenizer,
+    batch_size: int = 256,
+    indices=None,
+    cache_dir=None,
+):
+    """A `datasets.Dataset` of tokenized (prompt, answer) examples (column `index`: each example's position, or
+    `indices`). Pictures may be arrays or file paths; they are encoded `batch_size` examples at a time. With
+    `cache_dir` the rows are written there as they come (Arrow, memory-mapped), so neither pictures nor rows pile up in
+    memory; without it the (small) dataset is kept in memory."""
+    import datasets, tempfile, uuid
+
+    idx = list(range(len(examples))) if indices is None else list(indices)
+    gen = lambda: _encoded_rows(examples, source, spec, encode_text, image_tokenizer, batch_size, idx)
+    name = f"igrpo-{source}-{uuid.uuid4().hex}"  # a fresh build each call: the caller decides what is cached
+    if cache_dir is not None:
+        return datasets.Dataset.from_generator(gen, cache_dir=str(cache_dir), fingerprint=name)
+    with tempfile.TemporaryDirectory() as tmp:
+        return datasets.Dataset.from_generator(gen, cache_dir=tmp, keep_in_memory=True, fingerprint=name)
 
 # %% ../../nbs/08_warmup_data.ipynb #0e212d61
 def row_to_encoded(row) -> Encoded:
@@ -128,22 +157,34 @@ def _load_records(path: Path, make, skip_bad: bool) -> tuple:
     return items, errors
 
 
-def _load_segments(value, folder: Path, where: str, key: str) -> list:
-    "The segments of field `key` of a record, pictures loaded from paths relative to `folder`."
+def _picture(folder: Path, rel: str, load: bool):
+    "The picture at `rel` (relative to `folder`): loaded, or (`load=False`) its checked absolute path."
     from interleaved_grpo.core.codecs import load_picture
 
+    if load:
+        return load_picture(folder / rel)
+    path = (folder / rel).resolve()
+    if not path.is_file():
+        raise IGRPOError(f"no such picture file: {path}")
+    return str(path)
+
+# %% ../../nbs/08_warmup_data.ipynb #43e4d75e
+def _load_segments(value, folder: Path, where: str, key: str, load: bool = True) -> list:
+    """The segments of field `key` of a record, pictures from paths relative to `folder` (loaded, or with `load=False`
+    kept as checked paths)."""
     segs = segments_from_records(value, where=f"{where}: field '{key}'")
     for j, s in enumerate(segs):
         if isinstance(s.image, str):
             try:
-                s.image = load_picture(folder / s.image)
+                s.image = _picture(folder, s.image, load)
             except IGRPOError as e:
                 raise IGRPOError(f"{where}: field '{key}[{j}].image': {e}") from None
     return segs
 
 # %% ../../nbs/08_warmup_data.ipynb #023b03ae
-def load_segment_records(path, skip_bad: bool = False) -> LoadedRecords:
-    "Interleaved (prompt, answer) examples from a JSON/JSONL file of segment-list records."
+def load_segment_records(path, skip_bad: bool = False, load_pictures: bool = True) -> LoadedRecords:
+    """Interleaved (prompt, answer) examples from a JSON/JSONL file of segment-list records (pictures loaded, or with
+    `load_pictures=False` kept as checked paths)."""
     path = Path(path)
 
     def example(rec, where):
@@ -151,7 +192,7 @@ def load_segment_records(path, skip_bad: bool = False) -> LoadedRecords:
         for k in (pkey, "answer"):
             if k not in rec:
                 raise IGRPOError(f"{where}: missing field '{k}'" + (" (or 'question')" if k == "prompt" else ""))
-        return tuple(_load_segments(rec[k], path.parent, where, k) for k in (pkey, "answer"))
+        return tuple(_load_segments(rec[k], path.parent, where, k, load_pictures) for k in (pkey, "answer"))
 
     out, errors = _load_records(path, example, skip_bad)
     return LoadedRecords(out, len(errors), errors)
@@ -164,15 +205,13 @@ WARMUP_FORMATS = {
 }
 
 
-def _flat_example(kind: str, rec: dict, folder: Path, where: str) -> tuple:
+def _flat_example(kind: str, rec: dict, folder: Path, where: str, load: bool = True) -> tuple:
     "(prompt, answer) of an understanding or text-to-image record."
-    from interleaved_grpo.core.codecs import load_picture
-
     for k in WARMUP_FORMATS[kind]:
         if not isinstance(rec.get(k), str) or not rec[k].strip():
             raise IGRPOError(f"{where}: field '{k}': expected a non-empty string")
     try:
-        pic = load_picture(folder / rec["image"])
+        pic = _picture(folder, rec["image"], load)
     except IGRPOError as e:
         raise IGRPOError(f"{where}: field 'image': {e}") from None
     if kind == "understanding":
@@ -180,20 +219,83 @@ def _flat_example(kind: str, rec: dict, folder: Path, where: str) -> tuple:
     return [Segment(rec["caption"])], [Segment(None, pic)]
 
 
-def load_examples(paths, kind: str, skip_bad: bool = False) -> LoadedRecords:
-    "(prompt, answer) examples of one warm-up source (`interleaved`, `understanding` or `t2i`) from JSON/JSONL files."
+def load_examples(paths, kind: str, skip_bad: bool = False, load_pictures: bool = True) -> LoadedRecords:
+    """(prompt, answer) examples of one warm-up source (`interleaved`, `understanding` or `t2i`) from JSON/JSONL files;
+    with `load_pictures=False` pictures stay paths (checked to exist) until they are encoded."""
     if kind not in WARMUP_FORMATS:
         raise IGRPOError(f"unknown warm-up source {kind!r}; known: {list(WARMUP_FORMATS)}")
     out, errors = [], []
     for path in [paths] if isinstance(paths, (str, Path)) else paths:
         if kind == "interleaved":
-            got = load_segment_records(path, skip_bad)
+            got = load_segment_records(path, skip_bad, load_pictures)
             out, errors = out + got.examples, errors + got.errors
             continue
         folder = Path(path).parent
-        got, bad = _load_records(Path(path), lambda rec, where: _flat_example(kind, rec, folder, where), skip_bad)
+        make = lambda rec, where: _flat_example(kind, rec, folder, where, load_pictures)
+        got, bad = _load_records(Path(path), make, skip_bad)
         out, errors = out + got, errors + bad
     return LoadedRecords(out, len(errors), errors)
+
+# %% ../../nbs/08_warmup_data.ipynb #b9d1f3a5
+def text_digest(tokenizer) -> str:
+    "A short hash of a text tokenizer's vocabulary (part of the key of cached encodings)."
+    import hashlib
+
+    return hashlib.sha256(json.dumps(tokenizer.get_vocab(), sort_keys=True).encode()).hexdigest()[:16]
+
+# %% ../../nbs/08_warmup_data.ipynb #c0e2a4b6
+def encode_cached(
+    files,
+    kind: str,
+    spec: TokenSpec,
+    encode_text,
+    text_key: str,
+    image_tokenizer,
+    cache_dir,
+    skip_bad: bool = False,
+    batch_size: int = 256,
+    log=print,
+) -> tuple:
+    """(dataset, counts) of warm-up source `kind` (`load_examples`' kinds) from `files`: encoded once into `cache_dir`,
+    then read from there. `text_key` names the text tokenizer (`text_digest`). Counts: examples and skipped records."""
+    import datasets, hashlib, shutil
+    from dataclasses import asdict
+    from accelerate import PartialState
+
+    files = [files] if isinstance(files, (str, Path)) else list(files)
+    stat = [[str(Path(f).resolve()), Path(f).stat().st_size, Path(f).stat().st_mtime_ns] for f in files]
+    key_of = dict(
+        kind=kind, files=stat, spec=asdict(spec), text=text_key, image=image_tokenizer.digest(), skip=skip_bad
+    )
+    key = hashlib.sha256(json.dumps(key_of, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    folder = Path(cache_dir) / f"{kind}-{key}"
+    if (folder / "counts.json").exists():
+        log(f"{kind}: encoded data from {folder}")
+    else:
+        state = PartialState()
+        got = load_examples(files, kind, skip_bad, load_pictures=False)
+        if got.skipped:
+            log(f"skipped {got.skipped} bad {kind} records; first: {got.errors[0]}")
+        if not got.examples:
+            raise IGRPOError(f"no usable {kind} records in {files}")
+        log(f"{kind}: encoding {len(got.examples)} records into {folder}")
+        parts = folder.with_name(folder.name + ".parts")
+        mine = list(range(state.process_index, len(got.examples), state.num_processes))
+        if mine:
+            ex = [got.examples[i] for i in mine]
+            ds = encode_examples(ex, kind, spec, encode_text, image_tokenizer, batch_size, mine, parts / "arrow")
+            ds.save_to_disk(str(parts / f"part-{state.process_index}"))
+        state.wait_for_everyone()
+        if state.is_main_process:
+            shares = [datasets.load_from_disk(str(p)) for p in sorted(parts.glob("part-*"))]
+            tmp = folder.with_name(folder.name + ".tmp")
+            shutil.rmtree(tmp, ignore_errors=True)
+            datasets.concatenate_datasets(shares).sort("index").save_to_disk(str(tmp))
+            (tmp / "counts.json").write_text(json.dumps({"examples": len(got.examples), "skipped": got.skipped}))
+            tmp.rename(folder)  # complete or absent: an interrupted encoding is redone
+            shutil.rmtree(parts, ignore_errors=True)
+        state.wait_for_everyone()
+    return datasets.load_from_disk(str(folder)), json.loads((folder / "counts.json").read_text())
 
 # %% ../../nbs/08_warmup_data.ipynb #11dc6775
 @dataclass

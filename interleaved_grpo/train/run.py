@@ -212,6 +212,16 @@ class WarmupSources:
     interleaved_files: list = None
     understanding_files: list = None
     text_to_image_files: list = None
+    # where encoded data is kept between runs (default: $IGRPO_CACHE or ~/.cache/interleaved_grpo, then vq_codes/)
+    encoded_cache_dir: str = ""
+
+    def cache_dir(self) -> Path:
+        import os
+
+        if self.encoded_cache_dir:
+            return Path(self.encoded_cache_dir).expanduser()
+        root = os.environ.get("IGRPO_CACHE") or Path.home() / ".cache" / "interleaved_grpo"
+        return Path(root).expanduser() / "vq_codes"
 
     def files(self) -> dict:
         "{source: [files]} of the sources that have files."
@@ -252,7 +262,8 @@ def run_warmup_job(
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from interleaved_grpo.core.codecs import text_codec
-    from interleaved_grpo.train.data import load_examples, encode_examples, mix_sources
+    from accelerate import PartialState
+    from interleaved_grpo.train.data import encode_cached, text_digest, mix_sources
     from interleaved_grpo.train.warmup import train_warmup, plot_losses
 
     t0 = time.time()
@@ -260,16 +271,13 @@ def run_warmup_job(
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     policy = _policy_from(src.model_name_or_path)
+    policy.model.to(PartialState().device)  # pictures are encoded where the model trains
     enc_text, _ = text_codec(policy.text_tokenizer)
+    text_key = text_digest(policy.text_tokenizer)
     encoded, counts = {}, {}
     for k, files in src.files().items():
-        got = load_examples(files, k, cfg.skip_bad_records)
-        if got.skipped:
-            log(f"skipped {got.skipped} bad {k} records; first: {got.errors[0]}")
-        if not got.examples:
-            raise IGRPOError(f"no usable {k} records in {files}")
-        encoded[k] = encode_examples(got.examples, k, policy.spec, enc_text, policy.image_tokenizer)
-        counts[k] = dict(examples=len(got.examples), skipped=got.skipped)
+        args = (policy.spec, enc_text, text_key, policy.image_tokenizer, src.cache_dir(), cfg.skip_bad_records)
+        encoded[k], counts[k] = encode_cached(files, k, *args, log=log)
     proportions = {k: v for k, v in cfg.proportions.items() if k in encoded}
     data = mix_sources(encoded, proportions, seed=cfg.seed)
     policy = train_warmup(out, policy, data, cfg, resume=resume, progress=progress, log=log)
