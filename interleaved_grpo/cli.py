@@ -26,8 +26,11 @@ def _cmd_prepare(args) -> int:
 
 # %% ../nbs/90_cli.ipynb #50c11b81
 def _cmd_warmup(args) -> int:
-    from interleaved_grpo.train.run import is_real_run, run_warmup_job
+    from interleaved_grpo.core.config import settings_flags
+    from interleaved_grpo.train.run import WarmupSources, is_real_run, run_warmup_job
+    from interleaved_grpo.train.warmup import WarmupConfig
 
+    args.set = list(args.set) + settings_flags(args.flags, WarmupConfig, WarmupSources, prog="igrpo warmup")
     if is_real_run(args.config, args.set):  # a model and data files: the real-run wiring
         log = lambda m: print(m, file=sys.stderr)
         print(json.dumps(run_warmup_job(args.out, args.config, args.set, args.resume, not args.quiet, log), indent=1))
@@ -47,8 +50,11 @@ def _cmd_warmup(args) -> int:
 
 # %% ../nbs/90_cli.ipynb #57e21ae8
 def _cmd_train(args) -> int:
-    from interleaved_grpo.train.run import is_real_run, run_grpo_job
+    from interleaved_grpo.core.config import settings_flags
+    from interleaved_grpo.train.grpo import TrainConfig
+    from interleaved_grpo.train.run import RunSources, is_real_run, run_grpo_job
 
+    args.set = list(args.set) + settings_flags(args.flags, TrainConfig, RunSources, prog="igrpo train")
     log = lambda m: print(m, file=sys.stderr)
     if is_real_run(args.config, args.set, args.init):  # a model and prompt files: the real-run wiring
         rep = run_grpo_job(args.out, args.config, args.set, args.init, args.resume, not args.quiet, log)
@@ -146,7 +152,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=_cmd_prepare)
 
-    w = sub.add_parser("warmup", help="supervised warm-up on the hybrid mix; writes OUT/report.json")
+    flags = "any setting can also be given as a flag, after the file's values: --learning_rate 1e-6 --max_steps 100"
+    w = sub.add_parser(
+        "warmup", help="supervised warm-up on the hybrid mix; writes OUT/report.json", epilog=flags, allow_abbrev=False
+    )
     w.add_argument("--preset", default="toy")
     w.add_argument("--out", required=True, help="run folder")
     w.add_argument("--resume", action="store_true", help="continue from the run folder's latest checkpoint")
@@ -158,7 +167,10 @@ def build_parser() -> argparse.ArgumentParser:
     w.set_defaults(func=_cmd_warmup)
 
     t = sub.add_parser(
-        "train", help="GRPO: the toy preset (assets, cached warm-up, GRPO) or a real run from --config / --init"
+        "train",
+        help="GRPO: the toy preset (assets, cached warm-up, GRPO) or a real run from --config / --init",
+        epilog=flags,
+        allow_abbrev=False,
     )
     t.add_argument("--preset", default="toy")
     t.add_argument("--out", required=True, help="run folder")
@@ -218,7 +230,10 @@ def build_parser() -> argparse.ArgumentParser:
 # %% ../nbs/90_cli.ipynb #715c7028
 def main(argv=None) -> int:
     "Entry point of the `igrpo` console script."
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, args.flags = parser.parse_known_args(argv)  # settings given as flags: `warmup` and `train` read them
+    if args.flags and args.command not in ("warmup", "train"):
+        parser.error(f"unrecognized arguments: {' '.join(args.flags)}")
     from interleaved_grpo.core.errors import IGRPOError
 
     try:

@@ -77,7 +77,7 @@ def test_train_with_a_critic_and_a_local_clip_then_resume(setup):
     assert [m["step"] for m in rows] == [1, 2] and all("val/reward" in m for m in rows)
     assert all(0.1 <= m["reward/r_t"] <= 1.0 for m in rows)      # critic scores / 10
     r = run_igrpo("train", "--config", str(root / "grpo.yaml"), "--init", str(root / "janus"), "--out", str(out),
-                  "--quiet", "--resume", "--set", "max_steps=3")
+                  "--quiet", "--resume", "--max_steps", "3")  # a setting given as a flag
     assert r.returncode == 0, r.stderr[-3000:]
     assert "resuming from" in r.stderr
     assert [json.loads(l)["step"] for l in (out / "metrics.jsonl").read_text().splitlines()] == [1, 2, 3]

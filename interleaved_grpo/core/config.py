@@ -10,7 +10,7 @@ from pathlib import Path
 from .errors import IGRPOError
 
 # %% auto #0
-__all__ = ['apply_overrides', 'load_settings']
+__all__ = ['apply_overrides', 'load_settings', 'settings_flags']
 
 # %% ../../nbs/81_config.ipynb #15027f42
 def _parse_value(v: str):
@@ -75,3 +75,50 @@ def load_settings(cfg, config_file=None, overrides: list | None = None):
     if hasattr(cfg, "__post_init__"):
         cfg.__post_init__()
     return cfg
+
+# %% ../../nbs/81_config.ipynb #d234d4e8
+def _flag_view(cls):
+    "A dataclass with `cls`'s fields typed for `HfArgumentParser`, every default `argparse.SUPPRESS`."
+    import argparse
+    from dataclasses import field, make_dataclass
+
+    aliases = {}
+    for alias, name in getattr(cls, "ALIASES", {}).items():
+        aliases.setdefault(name, []).extend([f"--{alias}", f"--{alias.replace('_', '-')}"])
+    specs = []
+    for f in fields(cls):
+        hint = str(f.type)
+        default = f.default_factory() if callable(f.default_factory) else f.default
+        if "list" in hint:
+            typ = list[str]
+        elif "dict" in hint or default is None:
+            typ = str  # a YAML/JSON mapping, or an optional value, parsed like `--set` values
+        elif isinstance(default, (bool, int, float)):
+            typ = type(default)
+        else:
+            typ = str
+        meta = {"aliases": aliases.get(f.name, []), "help": f"(default: {default!r})", "default": argparse.SUPPRESS}
+        specs.append((f.name, typ, field(default=argparse.SUPPRESS, metadata=meta)))
+    return make_dataclass(f"{cls.__name__}Flags", specs)
+
+# %% ../../nbs/81_config.ipynb #ab3588d4
+def settings_flags(argv: list, *classes, prog: str = "igrpo") -> list:
+    """`key=value` overrides from `--name value` flags (the fields of the dataclasses `classes`, and their `ALIASES`),
+    parsed by `transformers.HfArgumentParser`. An unknown flag or a value of the wrong type fails with one line."""
+    import argparse
+    from transformers import HfArgumentParser
+
+    if not argv:
+        return []
+    parser = HfArgumentParser([_flag_view(c) for c in classes], prog=prog, add_help=False, allow_abbrev=False)
+    parser.exit_on_error = False
+    try:
+        ns, rest = parser.parse_known_args(argv)
+    except argparse.ArgumentError as e:
+        raise IGRPOError(str(e)) from None
+    if rest:
+        raise IGRPOError(f"unknown setting {rest[0]!r} (settings are the config's names, e.g. --learning_rate 1e-6)")
+    out = []
+    for k, v in vars(ns).items():
+        out.append(f"{k}={v}" if isinstance(v, str) else f"{k}={json.dumps(v)}")
+    return out
