@@ -7,6 +7,16 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 BIN = Path(sys.executable).parent
 
 
+def two_processes(*args) -> list:
+    """The command that runs `args` (a script and its arguments, or `-m module ...`) as two CPU processes over gloo.
+    `torchrun` starts them; `ACCELERATE_USE_CPU` (in `CPU2`) tells accelerate they are CPU processes. (`accelerate
+    launch --cpu --num_processes 2` starts a single process: accelerate 1.15's launcher runs `--cpu` jobs alone.)"""
+    return [str(BIN / "torchrun"), "--standalone", "--nproc_per_node", "2", *args]
+
+
+CPU2 = {"ACCELERATE_USE_CPU": "true", "OMP_NUM_THREADS": "1"}
+
+
 def run_igrpo(*args, env=None, timeout=900):
     "Run the installed `igrpo` console script; returns the CompletedProcess (text mode)."
     e = {**os.environ, **(env or {})}

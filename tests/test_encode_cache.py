@@ -1,14 +1,14 @@
-"""Encoding warm-up data once into a cache: two processes (`accelerate launch`, gloo on the CPU) each encode half the
+"""Encoding warm-up data once into a cache: two processes (torchrun, gloo on the CPU) each encode half the
 records and the result equals one process's, row for row."""
 import json, os, shutil, subprocess, sys
 from pathlib import Path
-from conftest import BIN
+from conftest import CPU2, two_processes
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 SCRIPT = '''
 import sys, json, torch
 from pathlib import Path
-from accelerate import PartialState
+from interleaved_grpo.core.config import process_state
 from transformers import JanusForConditionalGeneration
 from interleaved_grpo.core.codecs import tiny_janus_processor, JanusVQTokenizer, janus_token_spec, text_codec
 from interleaved_grpo.core.model import tiny_janus_config
@@ -19,8 +19,9 @@ hf = JanusForConditionalGeneration(tiny_janus_config("test", text_vocab_size=len
 enc, _ = text_codec(proc.tokenizer)
 spec = janus_token_spec(proc.tokenizer, 16)
 ds, n = encode_cached(sys.argv[1], "t2i", spec, enc, "k", JanusVQTokenizer(hf), sys.argv[2], batch_size=2, log=print)
-if PartialState().is_main_process:
-    Path(sys.argv[3]).write_text(json.dumps({**{k: ds.to_dict()[k] for k in ("ids", "index")}, "n": n}))
+state = process_state()
+if state.is_main_process:
+    Path(sys.argv[3]).write_text(json.dumps({**{k: ds.to_dict()[k] for k in ("ids", "index")}, "n": n, "processes": state.num_processes}))
 '''
 
 
@@ -36,11 +37,11 @@ def test_two_processes_encode_what_one_process_encodes(tmp_path):
     one = subprocess.run([sys.executable, *base, str(tmp_path / "c1"), str(tmp_path / "one.json")], env=env,
                          capture_output=True, text=True, timeout=600)
     assert one.returncode == 0, one.stderr[-3000:]
-    two = subprocess.run([str(BIN / "accelerate"), "launch", "--cpu", "--num_processes", "2", "--num_machines", "1",
-                          "--mixed_precision", "no", "--dynamo_backend", "no", *base, str(tmp_path / "c2"),
-                          str(tmp_path / "two.json")], env=env, capture_output=True, text=True, timeout=600)
+    two = subprocess.run(two_processes(*base, str(tmp_path / "c2"), str(tmp_path / "two.json")), env={**env, **CPU2},
+                         capture_output=True, text=True, timeout=600)
     assert two.returncode == 0, two.stderr[-3000:]
     a, b = json.loads((tmp_path / "one.json").read_text()), json.loads((tmp_path / "two.json").read_text())
+    assert (a["processes"], b["processes"]) == (1, 2)
     assert a["n"] == b["n"] == {"examples": len(recs), "skipped": 0}
     assert a["index"] == b["index"] == list(range(len(recs)))
     assert a["ids"] == b["ids"]

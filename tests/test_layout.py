@@ -96,3 +96,17 @@ def test_ruff_is_clean():
     ruff = shutil.which("ruff") or str(Path(sys.executable).parent / "ruff")
     r = subprocess.run([ruff, "check", str(PKG)], capture_output=True, text=True, cwd=PKG.parent)
     assert r.returncode == 0, r.stdout[-3000:]
+
+
+def test_accelerate_configs_load_with_accelerates_own_reader():
+    "The launcher configs in configs/accelerate parse as accelerate reads them, with the settings their comments claim."
+    from accelerate.commands.config.config_args import load_config_from_file
+    from accelerate.utils import DistributedType
+    root = Path(__file__).resolve().parents[1] / "configs" / "accelerate"
+    ddp = load_config_from_file(str(root / "ddp.yaml"))
+    assert ddp.distributed_type == DistributedType.MULTI_GPU and ddp.mixed_precision == "bf16"
+    fsdp = load_config_from_file(str(root / "fsdp2.yaml"))
+    assert fsdp.distributed_type == DistributedType.FSDP and fsdp.fsdp_config["fsdp_version"] == 2
+    assert fsdp.fsdp_config["fsdp_transformer_layer_cls_to_wrap"] == "LlamaDecoderLayer"
+    from transformers.models.llama import modeling_llama
+    assert hasattr(modeling_llama, "LlamaDecoderLayer")     # the class Janus's language model is built from

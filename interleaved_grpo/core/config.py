@@ -10,7 +10,7 @@ from pathlib import Path
 from .errors import IGRPOError
 
 # %% auto #0
-__all__ = ['apply_overrides', 'load_settings', 'settings_flags']
+__all__ = ['apply_overrides', 'load_settings', 'settings_flags', 'process_state']
 
 # %% ../../nbs/81_config.ipynb #15027f42
 def _parse_value(v: str):
@@ -122,3 +122,14 @@ def settings_flags(argv: list, *classes, prog: str = "igrpo") -> list:
     for k, v in vars(ns).items():
         out.append(f"{k}={v}" if isinstance(v, str) else f"{k}={json.dumps(v)}")
     return out
+
+# %% ../../nbs/81_config.ipynb #904f44b3
+def process_state():
+    "accelerate's `PartialState` of this process, with CPU processes recognised as such."
+    import os
+    import torch
+    from accelerate import PartialState
+    from accelerate.utils import parse_flag_from_env
+
+    several = int(os.environ.get("WORLD_SIZE", "1")) > 1
+    return PartialState(cpu=parse_flag_from_env("ACCELERATE_USE_CPU") or (several and not torch.cuda.is_available()))

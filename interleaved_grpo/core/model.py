@@ -119,6 +119,10 @@ class UnifiedModel(nn.Module):
         "The transformer that reads and writes both modalities (where LoRA adapters go)."
         raise NotImplementedError(f"{type(self).__name__} does not name its backbone")
 
+    def loss_free_modules(self) -> list:
+        "Submodules that token log-probabilities never use (kept whole and frozen when the model is sharded)."
+        return []
+
     def token_logprobs(self, ids, modality, attention_mask=None, return_entropy: bool = False, chunk_size: int = 0):
         """Log-probability of each next token under the head of its modality: (B, T-1) for targets ids[:, 1:].
         With `return_entropy`, also the entropy of that head's distribution at each position."""
@@ -202,6 +206,10 @@ class JanusAdapter(UnifiedModel):
 
     def backbone(self):
         return self.model.model.language_model
+
+    def loss_free_modules(self) -> list:
+        m = self.model.model  # the understanding encoder and its aligner; the VQ-VAE that turns codes into pixels
+        return [m.vision_model, m.aligner, m.vqmodel]
 
     @classmethod
     def load(cls, folder, dtype=None, device=None, image_tokenizer=None):

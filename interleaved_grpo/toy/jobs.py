@@ -140,12 +140,12 @@ def run_train(
     import matplotlib
 
     matplotlib.use("Agg")
-    from accelerate import PartialState
+    from interleaved_grpo.core.config import process_state
 
     t0 = time.time()
     p = get_preset(preset)
     cfg = load_settings(TrainConfig(), config_file, overrides)
-    state = PartialState()  # several processes (accelerate launch): one of them writes shared files
+    state = process_state()  # several processes (accelerate launch): one of them writes shared files
     out = ensure_writable(Path(out), "output folder")
     if state.is_main_process:
         (out / "config.json").write_text(json.dumps(asdict(cfg), indent=1))

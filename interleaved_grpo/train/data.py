@@ -260,7 +260,7 @@ def encode_cached(
     then read from there. `text_key` names the text tokenizer (`text_digest`). Counts: examples and skipped records."""
     import datasets, hashlib, shutil
     from dataclasses import asdict
-    from accelerate import PartialState
+    from interleaved_grpo.core.config import process_state
 
     files = [files] if isinstance(files, (str, Path)) else list(files)
     stat = [[str(Path(f).resolve()), Path(f).stat().st_size, Path(f).stat().st_mtime_ns] for f in files]
@@ -272,7 +272,7 @@ def encode_cached(
     if (folder / "counts.json").exists():
         log(f"{kind}: encoded data from {folder}")
     else:
-        state = PartialState()
+        state = process_state()
         got = load_examples(files, kind, skip_bad, load_pictures=False)
         if got.skipped:
             log(f"skipped {got.skipped} bad {kind} records; first: {got.errors[0]}")

@@ -34,6 +34,17 @@ from interleaved_grpo.train.checkpoint import (
     peak_memory,
 )
 from .evaluate import ModelSelection
+from ..core.config import process_state
+from interleaved_grpo.train.sharding import (
+    GatheredOptimizerState,
+    gather_state_dict,
+    is_sharded,
+    release,
+    reshard_optimizer_state,
+    shard,
+    touch_names,
+    whole,
+)
 
 # %% auto #0
 __all__ = ['DEFAULT_TERM_WEIGHTS', 'TrainConfig', 'rollout', 'advantages_for', 'PolicyScorer', 'SingleProcess', 'StepResult',
@@ -81,6 +92,9 @@ class TrainConfig(GRPOConfig):
     lora_alpha: float = 16.0
     lora_dropout: float = 0.0
     lora_target_modules: list = field(default_factory=lambda: list(LLAMA_LINEAR))
+    # "full_shard": FSDP2 over the processes, applied by the loop (for CPU processes, where accelerate refuses FSDP;
+    # on GPUs an accelerate FSDP config does the same). "" : no sharding unless accelerate's config asks for it
+    fsdp: str = ""
 
     def resolved_weights(self) -> dict:
         """`reward_weights` if given, else 1 per term and 2 for r_d (the directional term carries the step-by-step
@@ -95,6 +109,8 @@ class TrainConfig(GRPOConfig):
 
         if self.lora_r < 0:
             raise IGRPOError(f"lora_r must be >= 0 (0: no adapters), got {self.lora_r}")
+        if self.fsdp not in ("", "full_shard"):
+            raise IGRPOError(f"fsdp must be '' or 'full_shard', got {self.fsdp!r}")
         if self.rollout_dtype not in ("auto", "bfloat16", "float32"):
             raise IGRPOError(f"rollout_dtype must be auto, bfloat16 or float32, got {self.rollout_dtype!r}")
         if (
@@ -175,7 +191,7 @@ class PolicyScorer(torch.nn.Module):
         self.model, self.cfg, self.pad_id = model, cfg, pad_id
 
     def forward(self, ids, modality, attention_mask, is_answer, return_entropy: bool = True):
-        return score_tokens(
+        out = score_tokens(
             self.model,
             ids,
             modality,
@@ -188,6 +204,12 @@ class PolicyScorer(torch.nn.Module):
             return_entropy=return_entropy,
             chunk_size=self.cfg.logprob_chunk_size,
         )
+        names = getattr(self, "touch_names", None)  # sharded: every trainable weight gets a gradient (`shard`)
+        if not names or not torch.is_grad_enabled():
+            return out
+        own = dict(self.named_parameters())
+        zero = sum(own[n].reshape(-1)[0] for n in names) * 0.0
+        return (out[0] + zero, out[1]) if return_entropy else out + zero
 
 # %% ../../nbs/14_loop.ipynb #3575a5c5
 class SingleProcess:
@@ -232,26 +254,35 @@ class RolloutWeights:
     bfloat16 weights make a decoding step about twice as fast as float32 weights under autocast
     (`benchmarks/results/janus_pro_1b_h200.json`)."""
 
-    def __init__(self, policy, dtype=torch.bfloat16):
+    def __init__(self, policy, dtype=torch.bfloat16, device=None):
         model = copy.deepcopy(policy.model).eval().requires_grad_(False)
         for p in model.parameters():
-            p.data = p.data.to(dtype)
+            p.data = p.data.to(device=device, dtype=dtype)
         self.model = model
         self.policy = Policy(model, policy.text_tokenizer, policy.image_tokenizer, policy.spec, policy.processor)
 
     @torch.no_grad()
     def sync(self, model) -> None:
-        "Copy `model`'s current parameters into the sampling copy."
-        for dst, src in zip(self.model.parameters(), model.parameters()):
-            dst.copy_(src)
+        """Copy `model`'s current parameters into the sampling copy (gathering each from every process when `model`
+        is sharded: then every process must call this)."""
+        own = dict(self.model.named_parameters())
+        for name, src in model.named_parameters():
+            own[name].copy_(whole(src))
+
+    @torch.no_grad()
+    def hold(self, state: dict) -> None:
+        "Make the copy's parameters the tensors of `state` (whole float32 weights: the trained policy, exactly)."
+        for name, p in self.model.named_parameters():
+            p.data = state[name].to(p.device)
 
     @classmethod
-    def for_run(cls, policy, cfg, device):
-        "The sampling copy `cfg.rollout_dtype` asks for (None: sample with the policy itself)."
+    def for_run(cls, policy, cfg, device, sharded: bool = False):
+        """The sampling copy `cfg.rollout_dtype` asks for (None: sample with the policy itself). A sharded run always
+        gets one (its decoding needs whole weights), in float32 unless bf16 is asked for."""
         auto = cfg.mixed_precision == "bf16" and torch.device(device).type == "cuda"
         if cfg.rollout_dtype == "bfloat16" or (cfg.rollout_dtype == "auto" and auto):
-            return cls(policy, torch.bfloat16)
-        return None
+            return cls(policy, torch.bfloat16, device)
+        return cls(policy, torch.float32, device) if sharded else None
 
 # %% ../../nbs/14_loop.ipynb #cbb68757
 def grpo_step(
@@ -283,6 +314,8 @@ def grpo_step(
     with torch.no_grad(), acc.autocast():
         ref_lp = ref_scorer(*args, return_entropy=False) if ref_scorer is not None else None
         old_lp = acc.unwrap_model(scorer)(*args, return_entropy=False) if cfg.num_iterations > 1 else None
+    for m in (ref_scorer, scorer):  # sharded: gathered weights back into their shards, or the next backward misses them
+        release(m)
     scorer.train()
     for _ in range(cfg.num_iterations):
         lp, ent = scorer(*args)
@@ -336,7 +369,9 @@ def _prepare(policy, cfg: TrainConfig, out: Path, resume: bool, acc, say) -> tup
     """The (resumed) policy, its scorer and optimizer under `acc`, the reference scorer, and the start step. The
     reference is a frozen copy of the policy the run starts from (the caller passes that same policy when it
     resumes), on the run's device; it is never written to a checkpoint. With `lora_r`, the policy gets adapters and the
-    reference is the same model with its adapters off (no copy)."""
+    reference is the same model with its adapters off (no copy). Sharded (FSDP2, by accelerate's config or by
+    `cfg.fsdp`), the rollouts get a whole copy of the weights (the returned `sampler`) and the reference is sharded too.
+    """
     ck = latest_checkpoint(out / "checkpoints") if resume else None
     ref_model = None
     if cfg.lora_r:  # adapters on the start policy; resuming loads the checkpoint's adapters onto the same base
@@ -354,24 +389,65 @@ def _prepare(policy, cfg: TrainConfig, out: Path, resume: bool, acc, say) -> tup
     ref_scorer = PolicyScorer(ref_model, cfg, policy.spec.pad_id) if ref_model is not None else None
     if cfg.lora_r and cfg.beta:
         ref_scorer = BaseScorer(PolicyScorer(policy.model, cfg, policy.spec.pad_id))
-    trainable = [p for p in scorer.parameters() if p.requires_grad]
-    opt = torch.optim.AdamW(trainable, lr=cfg.lr, weight_decay=cfg.weight_decay)
-    start = 0
-    if ck is not None:
-        start = load_trainer_state(ck, opt)["step"]
-        say(f"resuming from {ck} at step {start}")
+    from accelerate.utils import DistributedType
+
+    if acc.distributed_type == DistributedType.DEEPSPEED:  # ZeRO-3 partitions would need gathering in rollouts too
+        raise IGRPOError(
+            "DeepSpeed is not supported by the GRPO loop: shard with configs/accelerate/fsdp2.yaml instead"
+        )
+    by_acc = acc.distributed_type == DistributedType.FSDP  # accelerate shards what it prepares (its FSDP config)
+    ours = bool(cfg.fsdp) and not by_acc and acc.num_processes > 1  # the loop shards (CPU processes)
+    sampler = RolloutWeights.for_run(policy, cfg, acc.device, sharded=by_acc or ours)  # whole: made before sharding
     if cfg.gradient_checkpointing:
         policy.model.enable_gradient_checkpointing()
-    scorer, opt = acc.prepare(scorer, opt)
+    if by_acc:
+        acc.state.fsdp_plugin.ignored_modules = policy.model.loss_free_modules()
+        for p in [p for m in policy.model.loss_free_modules() for p in m.parameters()]:
+            p.requires_grad_(False)
+        scorer.touch_names = touch_names(scorer, policy.model)
+    if ours:
+        shard(scorer, policy.model, acc.device, acc.num_processes)
+    trainable = [p for p in scorer.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(trainable, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    if ours:
+        opt = acc.prepare(opt)
+    else:
+        scorer, opt = acc.prepare(scorer, opt)
+    start = 0
+    if ck is not None:  # after `prepare`, which may swap the optimizer's parameters for sharded ones
+        start = load_trainer_state(ck, opt)["step"]
+        reshard_optimizer_state(getattr(opt, "optimizer", opt))
+        say(f"resuming from {ck} at step {start}")
     policy.model = acc.unwrap_model(scorer).model
-    if ref_model is not None:
-        ref_model.to(acc.device)
-    return policy, scorer, ref_scorer, opt, start
+    if by_acc or ours:
+        if isinstance(ref_scorer, BaseScorer):  # the reference must go through the sharded root unit too
+            ref_scorer = BaseScorer(scorer)
+        elif ref_scorer is not None:
+            shard(ref_scorer, ref_model, acc.device, acc.num_processes)
+        say(f"FSDP2 over {acc.num_processes} processes ({'accelerate' if by_acc else 'the loop'})")
+    else:
+        if ref_model is not None:
+            ref_model.to(acc.device)
+        if acc.num_processes > 1:
+            say(f"data parallel over {acc.num_processes} processes")
+    return policy, scorer, ref_scorer, opt, start, sampler
 
 # %% ../../nbs/14_loop.ipynb #deb66ae9
 def _save(out: Path, step: int, policy, opt, cfg: TrainConfig):
     "Checkpoint `step`: the policy, the optimizer and the random state."
     save_checkpoint(out / "checkpoints", step, policy.save, opt, extra={"config": asdict(cfg)})
+
+# %% ../../nbs/14_loop.ipynb #9f889f50
+def _save_sharded(out: Path, step: int, policy, opt, cfg: TrainConfig, sampler, main: bool):
+    """Checkpoint `step` of a sharded run: every process gathers the weights and the Adam moments one tensor at a time,
+    the main process writes them through the whole sampling copy: the same files as an unsharded run."""
+    state = gather_state_dict(policy.model, keep=main)
+    moments = GatheredOptimizerState(getattr(opt, "optimizer", opt), keep=main)
+    if main:
+        kept = {n: p.data for n, p in sampler.model.named_parameters()}
+        sampler.hold(state)
+        _save(out, step, sampler.policy, moments, cfg)
+        sampler.hold(kept)
 
 # %% ../../nbs/14_loop.ipynb #8ffa037f
 def _evaluate(evaluator, policy, acc) -> dict:
@@ -405,6 +481,7 @@ def train_grpo(
     out.mkdir(parents=True, exist_ok=True)
     # the vision tower and VQ-VAE take no part in the loss: DDP must not wait for their gradients
     ddp = DistributedDataParallelKwargs(find_unused_parameters=True)
+    process_state()  # CPU processes recognised as such (torchrun on a machine without a GPU)
     acc = Accelerator(mixed_precision=cfg.mixed_precision, kwargs_handlers=[ddp])
     say = log if acc.is_main_process else (lambda m: None)
     if cfg.prompts_per_step % acc.num_processes:
@@ -412,15 +489,16 @@ def train_grpo(
             f"prompts_per_step={cfg.prompts_per_step} must split evenly over {acc.num_processes} processes "
             "(groups never split)"
         )
-    policy, scorer, ref_scorer, opt, start = _prepare(policy, cfg, out, resume, acc, say)
-    sampler = RolloutWeights.for_run(policy, cfg, acc.device)
+    policy, scorer, ref_scorer, opt, start, sampler = _prepare(policy, cfg, out, resume, acc, say)
+    sharded = sampler is not None and is_sharded(scorer)
+    view = sampler.policy if sharded else policy  # what evaluation and model selection read: whole weights
     runlog = RunLog(out, start, acc.is_main_process)
     settings = {**asdict(cfg), "resolved_reward_weights": cfg.resolved_weights()}
     (out / "train_config.json").write_text(json.dumps(settings, indent=1))
     selecting = cfg.keep_best and cfg.eval_every and evaluator is not None and acc.is_main_process
     sel = ModelSelection(out, evaluator.metric, evaluator.floor) if evaluator is not None else None
     if selecting and sel.best is None:
-        sel.consider(start, _evaluate(evaluator, policy, acc), policy)
+        sel.consider(start, _evaluate(evaluator, view, acc), view)
     off = not (progress and acc.is_main_process)
     bar = tqdm(range(start, cfg.steps), initial=start, total=cfg.steps, desc="GRPO", disable=off)
     for step in bar:
@@ -436,20 +514,27 @@ def train_grpo(
         res = grpo_step(policy, scorer, ref_scorer, opt, items, cfg, reward_fns, prompts.max_steps, seeds, acc, sampler)
         row = step_metrics(res, acc, step + 1, t0)
         if evaluator is not None and cfg.eval_every and (step + 1) % cfg.eval_every == 0 and acc.is_main_process:
-            ev = _evaluate(evaluator, policy, acc)
+            ev = _evaluate(evaluator, view, acc)
             row.update({f"val/{k}": v for k, v in ev.items()})
             if cfg.keep_best:
-                sel.consider(step + 1, ev, policy)
+                sel.consider(step + 1, ev, view)
         runlog.write(row)
         bar.set_postfix(reward=f"{row['reward']:.3f}", refresh=False)
         if (step + 1) % cfg.save_every == 0 or step + 1 == cfg.steps:
             acc.wait_for_everyone()
-            if acc.is_main_process:
+            if sharded:
+                _save_sharded(out, step + 1, policy, opt, cfg, sampler, acc.is_main_process)
+            elif acc.is_main_process:
                 _save(out, step + 1, policy, opt, cfg)
         if stop_after is not None and step + 1 - start >= stop_after:
             break
     runlog.close()
     policy.model = acc.unwrap_model(scorer).model
+    if sharded:  # the trained weights, whole (exactly, on the main process)
+        state = gather_state_dict(policy.model, keep=acc.is_main_process)
+        if state is not None:
+            sampler.hold(state)
+        policy = sampler.policy
     return policy, runlog.rows()
 
 # %% ../../nbs/14_loop.ipynb #d34a98a2

@@ -178,6 +178,10 @@ def run_grpo_job(
         RewardEvaluator(val, fns, cfg.resolved_weights(), cfg.cfg_scale, 32, cfg.text_tokens_per_step) if val else None
     )
     policy, hist = train_grpo(out, policy, cfg, prompts, fns, evaluator, resume=resume, progress=progress, log=log)
+    from interleaved_grpo.core.config import process_state
+
+    if not process_state().is_main_process:  # several processes: the main one writes the results
+        return {}
     best = json.loads((out / "best.json").read_text()) if (out / "best.json").exists() else None
     chosen = Policy.load(out / "best_policy") if best is not None and best["step"] != cfg.steps else policy
     chosen.save(out / "policy")
@@ -262,7 +266,7 @@ def run_warmup_job(
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from interleaved_grpo.core.codecs import text_codec
-    from accelerate import PartialState
+    from interleaved_grpo.core.config import process_state
     from interleaved_grpo.train.data import encode_cached, text_digest, mix_sources
     from interleaved_grpo.train.warmup import train_warmup, plot_losses
 
@@ -271,7 +275,7 @@ def run_warmup_job(
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     policy = _policy_from(src.model_name_or_path)
-    policy.model.to(PartialState().device)  # pictures are encoded where the model trains
+    policy.model.to(process_state().device)  # pictures are encoded where the model trains
     enc_text, _ = text_codec(policy.text_tokenizer)
     text_key = text_digest(policy.text_tokenizer)
     encoded, counts = {}, {}

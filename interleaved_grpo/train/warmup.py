@@ -11,6 +11,7 @@ from pathlib import Path
 import torch
 from .data import WarmupCollator, PAPER_PROPORTIONS
 from ..core.policy import Policy
+from ..core.config import process_state
 from interleaved_grpo.train.checkpoint import (
     save_checkpoint,
     latest_checkpoint,
@@ -137,6 +138,7 @@ def train_warmup(
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    process_state()  # CPU processes recognised as such (torchrun on a machine without a GPU)
     acc = Accelerator(mixed_precision=cfg.mixed_precision, gradient_accumulation_steps=cfg.grad_accum)
     coll = WarmupCollator(policy.spec.pad_id, cfg.cond_dropout, cfg.seed)
     say = log if acc.is_main_process else (lambda m: None)
