@@ -70,6 +70,25 @@ def test_two_processes_match_one_data_parallel_and_sharded(fresh_cache, tmp_path
     assert max(float((w1[k] - w_step2[k]).abs().max()) for k in w1) > 1e-5    # step 3 moved them (lr 3e-5): not a no-op
 
 
+def test_lora_sharded_matches_lora_in_one_process(fresh_cache, tmp_path):
+    "LoRA adapters under FSDP2 (two CPU processes): the reference is the sharded base with adapters off; same result."
+    env = {**os.environ, "IGRPO_CACHE": str(fresh_cache), "OMP_NUM_THREADS": "1"}
+    args = ["train", "--quiet", "--set", "beta=0.04", *SMALL, "--lora_r", "4", "--learning_rate", "1e-2", "--max_steps", "2",
+            *WARMUP]
+    one = subprocess.run([str(BIN / "igrpo"), *args, "--out", str(tmp_path / "one")], env=env, capture_output=True,
+                         text=True, timeout=1200)
+    assert one.returncode == 0, one.stderr[-3000:]
+    two = subprocess.run(two_processes("-m", "interleaved_grpo.cli", *args, "--fsdp", "full_shard", "--out",
+                                       str(tmp_path / "two")), env={**env, **CPU2}, capture_output=True, text=True,
+                         timeout=1200)
+    assert two.returncode == 0, two.stderr[-3000:]
+    assert "FSDP2 over 2 processes" in two.stderr and "LoRA rank 4" in two.stderr
+    for a, b in zip(_metrics(tmp_path / "one"), _metrics(tmp_path / "two")):
+        assert a["reward"] == pytest.approx(b["reward"], abs=2e-3)
+    w1, w2 = _weights(tmp_path / "one"), _weights(tmp_path / "two")
+    assert max(float((w1[k] - w2[k]).abs().max()) for k in w1) < 1e-6
+
+
 def test_train_rejects_bad_settings(tmp_path):
     r = run_igrpo("train", "--out", str(tmp_path), "--set", "loss_type=ppo")
     assert r.returncode == 2 and "loss_type must be one of" in r.stderr

@@ -375,7 +375,9 @@ def _prepare(policy, cfg: TrainConfig, out: Path, resume: bool, acc, say) -> tup
     ck = latest_checkpoint(out / "checkpoints") if resume else None
     ref_model = None
     if cfg.lora_r:  # adapters on the start policy; resuming loads the checkpoint's adapters onto the same base
-        n = add_lora(policy.model, cfg.lora_r, cfg.lora_alpha, cfg.lora_target_modules, cfg.lora_dropout)
+        with torch.random.fork_rng(devices=[]):  # adapters start from the run's seed, whatever ran before
+            torch.manual_seed(cfg.seed)
+            n = add_lora(policy.model, cfg.lora_r, cfg.lora_alpha, cfg.lora_target_modules, cfg.lora_dropout)
         say(f"LoRA rank {cfg.lora_r}: {n:,} trainable parameters")
         if ck is not None:
             from safetensors.torch import load_file
