@@ -109,6 +109,39 @@ def test_lora_run_saves_a_plain_policy_and_resumes_from_its_adapters(setup):
     assert [json.loads(l)["step"] for l in (out / "metrics.jsonl").read_text().splitlines()] == [1, 2, 3]
 
 
+def test_qlora_run_trains_adapters_on_a_4bit_base_and_resumes(setup):
+    "load_in_4bit: the backbone in NF4 (bitsandbytes, on the CPU here), adapters on top, a plain float policy saved."
+    pytest.importorskip("bitsandbytes")
+    from transformers import JanusForConditionalGeneration
+    from interleaved_grpo.core.codecs import tiny_janus_processor
+    from interleaved_grpo.core.lora import dequantized_weights, has_lora
+    from interleaved_grpo.core.model import tiny_janus_config
+    from interleaved_grpo.core.policy import Policy
+    root, _ = setup
+    proc = tiny_janus_processor(WORDS + list(":,.?") + ["1", "2", "3", "4"], image_size=32, image_len=16)
+    torch.manual_seed(0)       # toy size: hidden 128, which NF4's blocks of 64 divide
+    hf = JanusForConditionalGeneration(tiny_janus_config("toy", text_vocab_size=len(proc.tokenizer), image_vocab_size=64))
+    hf.save_pretrained(str(root / "janus-toy"))
+    proc.save_pretrained(str(root / "janus-toy"))
+    out = root / "qlora"
+    args = ("train", "--config", str(root / "grpo.yaml"), "--init", str(root / "janus-toy"), "--out", str(out), "--quiet",
+            "--lora_r", "4", "--load_in_4bit", "--learning_rate", "1e-2")
+    r = run_igrpo(*args)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "QLoRA: 28 backbone layers in 4 bits" in r.stderr and "LoRA rank 4" in r.stderr
+    trained, start = Policy.load(out / "policy"), Policy.load(root / "janus-toy")
+    assert not has_lora(trained.model) and dequantized_weights(trained.model) == ({}, set())   # a plain float checkpoint
+    start_sd = dict(start.model.named_parameters())
+    changed = [n for n, p in trained.model.named_parameters() if not torch.equal(p, start_sd[n])]
+    assert changed and all("language_model.layers" in n for n in changed)     # the 4-bit backbone (rounded) + adapters
+    r = run_igrpo(*args, "--resume", "--max_steps", "3")
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "resuming from" in r.stderr
+    assert [json.loads(l)["step"] for l in (out / "metrics.jsonl").read_text().splitlines()] == [1, 2, 3]
+    r = run_igrpo("train", "--config", str(root / "grpo.yaml"), "--out", str(root / "bad"), "--load_in_4bit")
+    assert r.returncode == 2 and "set lora_r > 0 too" in r.stderr
+
+
 def test_generate_and_eval_with_the_trained_policy(setup, tmp_path):
     root, url = setup
     out = root / "run"

@@ -10,7 +10,7 @@ from .errors import IGRPOError
 
 # %% auto #0
 __all__ = ['LLAMA_LINEAR', 'LORA_FILE', 'has_lora', 'add_lora', 'adapters_off', 'merged_state_dict', 'lora_state_dict',
-           'load_lora_state_dict']
+           'load_lora_state_dict', 'quantize_4bit', 'dequantized_weights']
 
 # %% ../../nbs/22_lora.ipynb #ac21fc93
 LLAMA_LINEAR = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
@@ -73,10 +73,12 @@ def merged_state_dict(module) -> dict:
                 d = layer.get_delta_weight(adapter).detach()
                 key = f"{name}.base_layer.weight"
                 deltas[key] = deltas[key] + d if key in deltas else d
+    floats, packed = dequantized_weights(module)  # a 4-bit base (QLoRA) is written back as floats
     out = {}
     for k, v in module.state_dict().items():
-        if "lora_" in k:
+        if "lora_" in k or any(k.startswith(p + ".") for p in packed):  # adapters; 4-bit quantization constants
             continue
+        v = floats.get(k, v)
         out[k.replace(".base_layer.", ".")] = v + deltas[k].to(v.dtype) if k in deltas else v
     return out
 
@@ -95,3 +97,52 @@ def load_lora_state_dict(model, sd: dict) -> None:
     with torch.no_grad():
         for n, p in own.items():
             p.copy_(sd[n].to(p.device, p.dtype))
+
+# %% ../../nbs/22_lora.ipynb #2b86bd99
+def quantize_4bit(model, compute_dtype=None) -> int:
+    """Replace every linear layer of `model.backbone()` by a frozen 4-bit NF4 layer (`bitsandbytes`), in place, before
+    `add_lora`; returns how many were replaced. `compute_dtype`: the dtype the layers compute in (default: the
+    weights')."""
+    try:
+        import bitsandbytes as bnb
+    except ImportError:
+        raise IGRPOError("load_in_4bit needs bitsandbytes: pip install bitsandbytes") from None
+    n = 0
+    for parent in list(model.backbone().modules()):
+        for name, child in list(parent.named_children()):
+            if type(child) is not torch.nn.Linear:
+                continue
+            w = child.weight
+            q = bnb.nn.Linear4bit(
+                child.in_features,
+                child.out_features,
+                bias=child.bias is not None,
+                compute_dtype=compute_dtype or w.dtype,
+                quant_type="nf4",
+                device="cpu",
+            )
+            q.weight = bnb.nn.Params4bit(w.data.float().cpu(), requires_grad=False, quant_type="nf4")
+            if child.bias is not None:
+                q.bias = torch.nn.Parameter(child.bias.data.cpu(), requires_grad=False)
+            setattr(parent, name, q.to(w.device))  # moving the layer quantizes its weight
+            n += 1
+    if not n:
+        raise IGRPOError(f"load_in_4bit: {type(model).__name__}'s backbone has no linear layers to quantize")
+    return n
+
+# %% ../../nbs/22_lora.ipynb #71b67702
+def dequantized_weights(module) -> tuple:
+    """({state-dict key: float weight} of every 4-bit layer in `module`, the set of keys of their packed storage and
+    quantization constants)."""
+    try:
+        import bitsandbytes as bnb
+    except ImportError:
+        return {}, set()
+    weights, packed = {}, set()
+    for name, layer in module.named_modules():
+        w = getattr(layer, "weight", None)
+        if isinstance(w, bnb.nn.Params4bit) and w.quant_state is not None:
+            key = f"{name}.weight" if name else "weight"
+            weights[key] = bnb.functional.dequantize_4bit(w.data, w.quant_state).float()
+            packed.add(key)
+    return weights, packed

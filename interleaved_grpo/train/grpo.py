@@ -15,7 +15,14 @@ from ..core.errors import IGRPOError
 from ..core.trajectory import collate, step_index_of, IMAGE
 from ..core.decoding import SamplingConfig, answer_budget
 from ..core.policy import Policy
-from ..core.lora import LLAMA_LINEAR, LORA_FILE, add_lora, adapters_off, load_lora_state_dict
+from interleaved_grpo.core.lora import (
+    LLAMA_LINEAR,
+    LORA_FILE,
+    add_lora,
+    adapters_off,
+    load_lora_state_dict,
+    quantize_4bit,
+)
 from ..rl.rewards import RewardInput, score_answers
 from interleaved_grpo.rl.grpo import (
     GRPOConfig,
@@ -95,6 +102,8 @@ class TrainConfig(GRPOConfig):
     # "full_shard": FSDP2 over the processes, applied by the loop (for CPU processes, where accelerate refuses FSDP;
     # on GPUs an accelerate FSDP config does the same). "" : no sharding unless accelerate's config asks for it
     fsdp: str = ""
+    # QLoRA: the backbone's linear layers in 4 bits (NF4, bitsandbytes) under the adapters; needs lora_r > 0
+    load_in_4bit: bool = False
 
     def resolved_weights(self) -> dict:
         """`reward_weights` if given, else 1 per term and 2 for r_d (the directional term carries the step-by-step
@@ -109,6 +118,10 @@ class TrainConfig(GRPOConfig):
 
         if self.lora_r < 0:
             raise IGRPOError(f"lora_r must be >= 0 (0: no adapters), got {self.lora_r}")
+        if self.load_in_4bit and not self.lora_r:
+            raise IGRPOError("load_in_4bit (QLoRA) trains adapters on a frozen 4-bit base: set lora_r > 0 too")
+        if self.load_in_4bit and self.fsdp:
+            raise IGRPOError("load_in_4bit with fsdp is not supported: QLoRA runs data parallel")
         if self.fsdp not in ("", "full_shard"):
             raise IGRPOError(f"fsdp must be '' or 'full_shard', got {self.fsdp!r}")
         if self.rollout_dtype not in ("auto", "bfloat16", "float32"):
@@ -256,8 +269,8 @@ class RolloutWeights:
 
     def __init__(self, policy, dtype=torch.bfloat16, device=None):
         model = copy.deepcopy(policy.model).eval().requires_grad_(False)
-        for p in model.parameters():
-            p.data = p.data.to(device=device, dtype=dtype)
+        for p in model.parameters():  # 4-bit weights (QLoRA) stay packed
+            p.data = p.data.to(device=device, dtype=dtype if p.dtype.is_floating_point else p.dtype)
         self.model = model
         self.policy = Policy(model, policy.text_tokenizer, policy.image_tokenizer, policy.spec, policy.processor)
 
@@ -267,7 +280,8 @@ class RolloutWeights:
         is sharded: then every process must call this)."""
         own = dict(self.model.named_parameters())
         for name, src in model.named_parameters():
-            own[name].copy_(whole(src))
+            if src.requires_grad:  # frozen weights never change
+                own[name].copy_(whole(src))
 
     @torch.no_grad()
     def hold(self, state: dict) -> None:
@@ -375,6 +389,9 @@ def _prepare(policy, cfg: TrainConfig, out: Path, resume: bool, acc, say) -> tup
     ck = latest_checkpoint(out / "checkpoints") if resume else None
     ref_model = None
     if cfg.lora_r:  # adapters on the start policy; resuming loads the checkpoint's adapters onto the same base
+        if cfg.load_in_4bit:
+            compute = torch.bfloat16 if cfg.mixed_precision == "bf16" else None
+            say(f"QLoRA: {quantize_4bit(policy.model, compute)} backbone layers in 4 bits (NF4)")
         with torch.random.fork_rng(devices=[]):  # adapters start from the run's seed, whatever ran before
             torch.manual_seed(cfg.seed)
             n = add_lora(policy.model, cfg.lora_r, cfg.lora_alpha, cfg.lora_target_modules, cfg.lora_dropout)
