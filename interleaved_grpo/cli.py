@@ -138,6 +138,27 @@ def _cmd_eval(args) -> int:
     print(f"wrote {args.out}", file=sys.stderr)
     return 0
 
+# %% ../nbs/90_cli.ipynb #f6c123a3
+def _cmd_ablate(args) -> int:
+    from pathlib import Path
+    from interleaved_grpo.toy.ablate import run_ablation
+
+    variants = [v.strip() for v in args.variants.split(",") if v.strip()] if args.variants else None
+    state = run_ablation(
+        args.out,
+        args.preset,
+        args.seeds,
+        variants,
+        args.set,
+        args.warmup_set,
+        progress=not args.quiet,
+        log=lambda m: print(m, file=sys.stderr),
+        command="igrpo " + " ".join(sys.argv[1:]),
+    )
+    print((Path(args.out) / "ablations.md").read_text())
+    print(f"wrote {args.out}/ablations.json and ablations.md ({len(state['runs'])} runs)", file=sys.stderr)
+    return 0
+
 # %% ../nbs/90_cli.ipynb #4806aad2
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="igrpo", description="Unified GRPO for interleaved text-and-image generation.")
@@ -183,6 +204,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     t.add_argument("--quiet", action="store_true")
     t.set_defaults(func=_cmd_train)
+
+    a = sub.add_parser(
+        "ablate", help="the paper's ablations on the toy preset: variants x seeds, resumable; writes ablations.json/.md"
+    )
+    a.add_argument("--preset", default="toy")
+    a.add_argument("--out", required=True, help="ablation folder (runs/VARIANT/seedN inside)")
+    a.add_argument("--seeds", type=int, default=3, help="seeds per variant (default: 3)")
+    a.add_argument("--variants", help="comma-separated names (default: all; see interleaved_grpo.toy.ablate.VARIANTS)")
+    a.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="settings for every run, e.g. steps=100")
+    a.add_argument("--warmup-set", nargs="*", default=[], metavar="KEY=VALUE", help="warm-up settings (shared)")
+    a.add_argument("--quiet", action="store_true")
+    a.set_defaults(func=_cmd_ablate)
 
     g = sub.add_parser("generate", help="write an interleaved answer as an HTML page")
     g.add_argument("--checkpoint", required=True, help="a run folder, its policy folder, or a checkpoint")
