@@ -20,6 +20,7 @@ def test_ablation_runs_variants_and_seeds_then_resumes_skipping_finished_runs(fr
     run = next(x for x in state["runs"] if x["variant"] == "beta0")
     assert run["overrides"] == ["beta=0"] and run["steps"] == 1 and [c["step"] for c in run["curve"]] == [1]
     assert 0 <= run["metrics"]["interleaved_step_acc"] <= 1 and "step_acc/MSR" in run["metrics"]
+    assert set(run["mismatch"]) == {"mismatch/image", "mismatch/text"}          # the CFG-scoring gap, per run
     assert json.loads((out / "runs" / "beta0" / "seed1" / "config.json").read_text())["beta"] == 0
     assert json.loads((out / "runs" / "beta0" / "seed1" / "config.json").read_text())["seed"] == 1
     assert state["summary"]["default"]["interleaved_step_acc"][2] == 2          # mean, sd, n over 2 seeds

@@ -21,7 +21,8 @@ spec = janus_token_spec(proc.tokenizer, 16)
 ds, n = encode_cached(sys.argv[1], "t2i", spec, enc, "k", JanusVQTokenizer(hf), sys.argv[2], batch_size=2, log=print)
 state = process_state()
 if state.is_main_process:
-    Path(sys.argv[3]).write_text(json.dumps({**{k: ds.to_dict()[k] for k in ("ids", "index")}, "n": n, "processes": state.num_processes}))
+    rows = {k: ds.to_dict()[k] for k in ("ids", "index")}
+    Path(sys.argv[3]).write_text(json.dumps({**rows, "n": n, "processes": state.num_processes}))
 '''
 
 

@@ -120,17 +120,18 @@ def test_qlora_run_trains_adapters_on_a_4bit_base_and_resumes(setup):
     root, _ = setup
     proc = tiny_janus_processor(WORDS + list(":,.?") + ["1", "2", "3", "4"], image_size=32, image_len=16)
     torch.manual_seed(0)       # toy size: hidden 128, which NF4's blocks of 64 divide
-    hf = JanusForConditionalGeneration(tiny_janus_config("toy", text_vocab_size=len(proc.tokenizer), image_vocab_size=64))
+    cfg = tiny_janus_config("toy", text_vocab_size=len(proc.tokenizer), image_vocab_size=64)
+    hf = JanusForConditionalGeneration(cfg)
     hf.save_pretrained(str(root / "janus-toy"))
     proc.save_pretrained(str(root / "janus-toy"))
     out = root / "qlora"
-    args = ("train", "--config", str(root / "grpo.yaml"), "--init", str(root / "janus-toy"), "--out", str(out), "--quiet",
-            "--lora_r", "4", "--load_in_4bit", "--learning_rate", "1e-2")
+    args = ("train", "--config", str(root / "grpo.yaml"), "--init", str(root / "janus-toy"), "--out", str(out),
+            "--quiet", "--lora_r", "4", "--load_in_4bit", "--learning_rate", "1e-2")
     r = run_igrpo(*args)
     assert r.returncode == 0, r.stderr[-3000:]
     assert "QLoRA: 28 backbone layers in 4 bits" in r.stderr and "LoRA rank 4" in r.stderr
     trained, start = Policy.load(out / "policy"), Policy.load(root / "janus-toy")
-    assert not has_lora(trained.model) and dequantized_weights(trained.model) == ({}, set())   # a plain float checkpoint
+    assert not has_lora(trained.model) and dequantized_weights(trained.model) == ({}, set())  # plain float weights
     start_sd = dict(start.model.named_parameters())
     changed = [n for n, p in trained.model.named_parameters() if not torch.equal(p, start_sd[n])]
     assert changed and all("language_model.layers" in n for n in changed)     # the 4-bit backbone (rounded) + adapters

@@ -35,17 +35,18 @@ def _weights(out):
 
 
 def test_two_processes_match_one_data_parallel_and_sharded(fresh_cache, tmp_path):
-    """One process, two data-parallel processes (DDP) and two sharded ones (FSDP2 by the loop, over gloo) sample the same
-    answers, gather the same rewards and end with the same weights; the sharded run is stopped after 2 steps and resumed
+    """One process, two data-parallel processes (DDP) and two sharded ones (FSDP2 by the loop, over gloo) sample the
+    same answers, gather the same rewards and end with the same weights; the sharded run is stopped after 2 steps and resumed
     from its collectively written checkpoint."""
     env = {**os.environ, "IGRPO_CACHE": str(fresh_cache), "OMP_NUM_THREADS": "1"}
     args = ["train", "--quiet", "--set", "beta=0.04", *SMALL, *WARMUP]
     one = subprocess.run([str(BIN / "igrpo"), *args, "--max_steps", "3", "--out", str(tmp_path / "one")], env=env,
                          capture_output=True, text=True, timeout=1200)
     assert one.returncode == 0, one.stderr[-3000:]
-    two = lambda name, *more: subprocess.run(two_processes("-m", "interleaved_grpo.cli", *args, "--out", str(tmp_path / name),
-                                                          *more), env={**env, **CPU2}, capture_output=True, text=True,
-                                             timeout=1200)
+    def two(name, *more):
+        cmd = two_processes("-m", "interleaved_grpo.cli", *args, "--out", str(tmp_path / name), *more)
+        return subprocess.run(cmd, env={**env, **CPU2}, capture_output=True, text=True, timeout=1200)
+
     ddp = two("ddp", "--max_steps", "3")
     assert ddp.returncode == 0, ddp.stderr[-3000:]
     assert "data parallel over 2 processes" in ddp.stderr
@@ -73,8 +74,8 @@ def test_two_processes_match_one_data_parallel_and_sharded(fresh_cache, tmp_path
 def test_lora_sharded_matches_lora_in_one_process(fresh_cache, tmp_path):
     "LoRA adapters under FSDP2 (two CPU processes): the reference is the sharded base with adapters off; same result."
     env = {**os.environ, "IGRPO_CACHE": str(fresh_cache), "OMP_NUM_THREADS": "1"}
-    args = ["train", "--quiet", "--set", "beta=0.04", *SMALL, "--lora_r", "4", "--learning_rate", "1e-2", "--max_steps", "2",
-            *WARMUP]
+    args = ["train", "--quiet", "--set", "beta=0.04", *SMALL, "--lora_r", "4", "--learning_rate", "1e-2",
+            "--max_steps", "2", *WARMUP]
     one = subprocess.run([str(BIN / "igrpo"), *args, "--out", str(tmp_path / "one")], env=env, capture_output=True,
                          text=True, timeout=1200)
     assert one.returncode == 0, one.stderr[-3000:]

@@ -11,7 +11,7 @@ from ..core.errors import IGRPOError
 
 # %% auto #0
 __all__ = ['VARIANTS', 'CLAIMS', 'HEADLINE', 'Variant', 'flat_metrics', 'summarize', 'judge_claims', 'ablation_markdown',
-           'run_ablation']
+           'run_ablation', 'plot_curves']
 
 # %% ../../nbs/86_ablate.ipynb #3c622d2e
 @dataclass(frozen=True)
@@ -166,7 +166,7 @@ def ablation_markdown(summary: dict, claims: list, meta: dict) -> str:
         f"# Ablations ({meta.get('preset', 'toy')})",
         "",
         f"Command: `{meta.get('command', '')}`  ",
-        f"Wall time: {meta.get('wall_s', 0) / 3600:.2f} h over {meta.get('runs', 0)} runs (2-core CPU unless noted)",
+        f"Wall time: {meta.get('wall_s', 0) / 3600:.2f} h over {meta.get('runs', 0)} GRPO runs",
         "",
         "| variant | seeds | " + " | ".join(HEADLINE) + " |",
         "|" + " --- |" * (len(HEADLINE) + 2),
@@ -196,16 +196,22 @@ def _run_record(variant: str, seed: int, rep: dict, run_dir: Path) -> dict:
 
     keep = ("step", "reward", "loss", "zero_spread_groups", "answer_len", "step_s")
     curve = [
-        {k: v for k, v in r.items() if k in keep or k.startswith(("reward/", "val/"))}
+        {k: v for k, v in r.items() if k in keep or k.startswith(("reward/", "val/", "mismatch/", "kl/"))}
         for r in read_metrics(run_dir / "metrics.jsonl")
     ]
     g = rep["grpo"]
+    # the sampling/scoring gap of the CFG conventions, averaged over the run's steps
+    mismatch = {
+        k: round(sum(r[k] for r in curve if k in r) / max(1, sum(k in r for r in curve)), 5)
+        for k in sorted({k for r in curve for k in r if k.startswith("mismatch/")})
+    }
     return dict(
         variant=variant,
         seed=seed,
         overrides=VARIANTS[variant].settings([]),
         metrics=flat_metrics(g),
         rewards=g.get("rewards", {}),
+        mismatch=mismatch,
         steps=g.get("steps"),
         wall_s=rep.get("wall_s"),
         curve=curve,
@@ -277,10 +283,38 @@ def _save_state(out: Path, state: dict, preset: str, command: str) -> None:
     "Rewrite `ablations.json` (runs, summary, claims) and `ablations.md`."
     summary = summarize(state["runs"])
     claims = judge_claims(summary)
-    wall = sum(r.get("wall_s") or 0 for r in state["runs"] if r["variant"] != "warmup_only")
-    meta = dict(
-        preset=preset, command=command or state.get("command", ""), wall_s=round(wall, 1), runs=len(state["runs"])
-    )
+    grpo = [r for r in state["runs"] if r["variant"] != "warmup_only"]
+    wall = sum(r.get("wall_s") or 0 for r in grpo)  # the run's last process: a resumed run counts its last part
+    meta = dict(preset=preset, command=command or state.get("command", ""), wall_s=round(wall, 1), runs=len(grpo))
     state.update(meta=meta, summary=summary, claims=claims, command=meta["command"])
     _write_json(out / "ablations.json", state)
     (out / "ablations.md").write_text(ablation_markdown(summary, claims, meta))
+
+# %% ../../nbs/86_ablate.ipynb #5ed313ce
+def plot_curves(state: dict, variants: list, keys=("reward", "val/interleaved_step_acc"), smooth: int = 10):
+    "Mean ± sd over seeds of each logged `key` against the step, one line per variant; returns the figure."
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    fig, axes = plt.subplots(1, len(keys), figsize=(4.5 * len(keys), 3))
+    for ax, key in zip(np.atleast_1d(axes), keys):
+        for v in variants:
+            curves = [[(c["step"], c[key]) for c in r["curve"] if key in c] for r in state["runs"] if r["variant"] == v]
+            curves = [c for c in curves if c]
+            if not curves:
+                continue
+            n = min(len(c) for c in curves)
+            steps = np.array([s for s, _ in curves[0][:n]])
+            ys = np.array([[y for _, y in c[:n]] for c in curves])
+            if smooth > 1 and n > smooth and not key.startswith("val/"):
+                kernel = np.ones(smooth) / smooth
+                ys = np.array([np.convolve(y, kernel, mode="valid") for y in ys])
+                steps = steps[smooth - 1 :]
+            m, s = ys.mean(0), ys.std(0)
+            ax.plot(steps, m, label=f"{v} ({len(curves)} seeds)")
+            ax.fill_between(steps, m - s, m + s, alpha=0.2)
+        ax.set_title(key, fontsize=9)
+        ax.set_xlabel("step")
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig

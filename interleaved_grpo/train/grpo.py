@@ -54,8 +54,9 @@ from interleaved_grpo.train.sharding import (
 )
 
 # %% auto #0
-__all__ = ['DEFAULT_TERM_WEIGHTS', 'TrainConfig', 'rollout', 'advantages_for', 'PolicyScorer', 'SingleProcess', 'StepResult',
-           'RolloutWeights', 'grpo_step', 'step_metrics', 'BaseScorer', 'train_grpo', 'plot_training']
+__all__ = ['DEFAULT_TERM_WEIGHTS', 'TrainConfig', 'rollout', 'advantages_for', 'sampling_mismatch', 'PolicyScorer',
+           'SingleProcess', 'StepResult', 'RolloutWeights', 'grpo_step', 'step_metrics', 'BaseScorer', 'train_grpo',
+           'plot_training']
 
 # %% ../../nbs/14_loop.ipynb #03074988
 DEFAULT_TERM_WEIGHTS = {"r_d": 2.0}
@@ -194,6 +195,23 @@ def _loss_mask(gen, batch):
         m[i, P - 1 : P - 1 + n] = gen.sampled[i, :n]
     return m
 
+# %% ../../nbs/14_loop.ipynb #48007d73
+def sampling_mismatch(gen, batch, lp: torch.Tensor) -> dict:
+    """Mean of (sampling log-prob - scored log-prob) over the sampled answer targets of each modality: an estimate of
+    KL(sampling distribution || scored distribution). `lp`: (B, T-1) scored log-probs of `batch` (collated from
+    `gen`)."""
+    q = torch.zeros_like(lp, dtype=torch.float32)
+    for i, p in enumerate(gen.prompts):
+        n, P = int(gen.lengths[i]), len(p)
+        q[i, P - 1 : P - 1 + n] = gen.logprobs[i, :n].float().to(q.device)
+    m = _loss_mask(gen, batch).to(lp.device)
+    is_img = batch.modality[:, 1:].to(lp.device) == IMAGE
+    diff = q - lp.detach().float()
+    out = {}
+    for name, sel in (("image", m & is_img), ("text", m & ~is_img)):
+        out[f"mismatch/{name}"] = float(diff[sel].mean()) if bool(sel.any()) else 0.0
+    return out
+
 # %% ../../nbs/14_loop.ipynb #0810448c
 class PolicyScorer(torch.nn.Module):
     """forward(ids, modality, attention_mask, is_answer) -> per-token log-probs (and entropies): one forward for DDP to
@@ -331,18 +349,21 @@ def grpo_step(
     for m in (ref_scorer, scorer):  # sharded: gathered weights back into their shards, or the next backward misses them
         release(m)
     scorer.train()
+    mismatch = {}
     for _ in range(cfg.num_iterations):
         lp, ent = scorer(*args)
         n_items = float(acc.gather(lmask.sum()[None]).sum()) if cfg.loss_type == "dapo" else None
         old = old_lp if old_lp is not None else lp.detach()
         loss, met = grpo_loss(lp, old, A, lmask, cfg, ref_logp=ref_lp, is_image=is_img, num_items=n_items)
+        if not mismatch:
+            mismatch = sampling_mismatch(gen, b, lp)
         acc.backward(loss)
         acc.clip_grad_norm_(scorer.parameters(), cfg.max_grad_norm)
         opt.step()
         opt.zero_grad()
     if sampler is not None:
         sampler.sync(policy.model)
-    return StepResult(loss, met, R, zero, ent, is_img, lmask, gen, t_roll)
+    return StepResult(loss, {**met, **mismatch}, R, zero, ent, is_img, lmask, gen, t_roll)
 
 # %% ../../nbs/14_loop.ipynb #89d1a8be
 def step_metrics(res: StepResult, acc, step: int, t0: float) -> dict:
