@@ -287,8 +287,10 @@ class RolloutWeights:
 
     def __init__(self, policy, dtype=torch.bfloat16, device=None):
         model = copy.deepcopy(policy.model).eval().requires_grad_(False)
+        if device is not None:
+            model.to(device)  # buffers too (rotary frequencies), not only the parameters
         for p in model.parameters():  # 4-bit weights (QLoRA) stay packed
-            p.data = p.data.to(device=device, dtype=dtype if p.dtype.is_floating_point else p.dtype)
+            p.data = p.data.to(dtype=dtype if p.dtype.is_floating_point else p.dtype)
         self.model = model
         self.policy = Policy(model, policy.text_tokenizer, policy.image_tokenizer, policy.spec, policy.processor)
 
