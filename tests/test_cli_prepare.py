@@ -10,7 +10,9 @@ def _report(out):
 
 
 def test_prepare_builds_then_reuses(fresh_cache, tmp_path):
-    env = {"IGRPO_CACHE": str(fresh_cache)}
+    # the session's shared cache, unless a test that ran earlier has filled it already
+    cache = fresh_cache if not any(Path(fresh_cache).glob("toy-*")) else tmp_path / "cache"
+    env = {"IGRPO_CACHE": str(cache)}
     r = run_igrpo("prepare", "--preset", "toy", "--out", str(tmp_path / "a"), "--quiet", env=env)
     assert r.returncode == 0, r.stderr
     rep = _report(tmp_path / "a")
