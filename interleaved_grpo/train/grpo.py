@@ -44,6 +44,7 @@ from .evaluate import ModelSelection
 from ..core.config import process_state
 from interleaved_grpo.train.sharding import (
     GatheredOptimizerState,
+    freeze_loss_free,
     gather_state_dict,
     is_sharded,
     release,
@@ -196,19 +197,17 @@ def _loss_mask(gen, batch):
     return m
 
 # %% ../../nbs/14_loop.ipynb #48007d73
-def sampling_mismatch(gen, batch, lp: torch.Tensor) -> dict:
+def sampling_mismatch(gen, lp: torch.Tensor, loss_mask: torch.Tensor, is_img: torch.Tensor) -> dict:
     """Mean of (sampling log-prob - scored log-prob) over the sampled answer targets of each modality: an estimate of
-    KL(sampling distribution || scored distribution). `lp`: (B, T-1) scored log-probs of `batch` (collated from
-    `gen`)."""
+    KL(sampling distribution || scored distribution). `lp`: (B, T-1) scored log-probs of the trajectories collated from
+    `gen`; `loss_mask` (`_loss_mask`) and `is_img` mark the sampled targets and the picture codes among them."""
     q = torch.zeros_like(lp, dtype=torch.float32)
     for i, p in enumerate(gen.prompts):
         n, P = int(gen.lengths[i]), len(p)
         q[i, P - 1 : P - 1 + n] = gen.logprobs[i, :n].float().to(q.device)
-    m = _loss_mask(gen, batch).to(lp.device)
-    is_img = batch.modality[:, 1:].to(lp.device) == IMAGE
     diff = q - lp.detach().float()
     out = {}
-    for name, sel in (("image", m & is_img), ("text", m & ~is_img)):
+    for name, sel in (("image", loss_mask & is_img), ("text", loss_mask & ~is_img)):
         out[f"mismatch/{name}"] = float(diff[sel].mean()) if bool(sel.any()) else 0.0
     return out
 
@@ -238,8 +237,7 @@ class PolicyScorer(torch.nn.Module):
         names = getattr(self, "touch_names", None)  # sharded: every trainable weight gets a gradient (`shard`)
         if not names or not torch.is_grad_enabled():
             return out
-        own = dict(self.named_parameters())
-        zero = sum(own[n].reshape(-1)[0] for n in names) * 0.0
+        zero = sum(self.get_parameter(n).reshape(-1)[0] for n in names) * 0.0
         return (out[0] + zero, out[1]) if return_entropy else out + zero
 
 # %% ../../nbs/14_loop.ipynb #3575a5c5
@@ -358,7 +356,7 @@ def grpo_step(
         old = old_lp if old_lp is not None else lp.detach()
         loss, met = grpo_loss(lp, old, A, lmask, cfg, ref_logp=ref_lp, is_image=is_img, num_items=n_items)
         if not mismatch:
-            mismatch = sampling_mismatch(gen, b, lp)
+            mismatch = sampling_mismatch(gen, lp, lmask, is_img)
         acc.backward(loss)
         acc.clip_grad_norm_(scorer.parameters(), cfg.max_grad_norm)
         opt.step()
@@ -444,8 +442,7 @@ def _prepare(policy, cfg: TrainConfig, out: Path, resume: bool, acc, say) -> tup
         policy.model.enable_gradient_checkpointing()
     if by_acc:
         acc.state.fsdp_plugin.ignored_modules = policy.model.loss_free_modules()
-        for p in [p for m in policy.model.loss_free_modules() for p in m.parameters()]:
-            p.requires_grad_(False)
+        freeze_loss_free(policy.model)
         scorer.touch_names = touch_names(scorer, policy.model)
     if ours:
         shard(scorer, policy.model, acc.device, acc.num_processes)

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from ..core.errors import IGRPOError
-from ..core.config import apply_overrides
+from ..core.config import apply_overrides, process_state
 from ..core.policy import Policy
 from ..rl.rewards import build_reward_fns, critic_template
 from .data import load_prompts
@@ -178,8 +178,6 @@ def run_grpo_job(
         RewardEvaluator(val, fns, cfg.resolved_weights(), cfg.cfg_scale, 32, cfg.text_tokens_per_step) if val else None
     )
     policy, hist = train_grpo(out, policy, cfg, prompts, fns, evaluator, resume=resume, progress=progress, log=log)
-    from interleaved_grpo.core.config import process_state
-
     if not process_state().is_main_process:  # several processes: the main one writes the results
         return {}
     best = json.loads((out / "best.json").read_text()) if (out / "best.json").exists() else None
@@ -266,7 +264,6 @@ def run_warmup_job(
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from interleaved_grpo.core.codecs import text_codec
-    from interleaved_grpo.core.config import process_state
     from interleaved_grpo.train.data import encode_cached, text_digest, mix_sources
     from interleaved_grpo.train.warmup import train_warmup, plot_losses
 

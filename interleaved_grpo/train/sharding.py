@@ -9,7 +9,7 @@ import torch
 from ..core.errors import IGRPOError
 
 # %% auto #0
-__all__ = ['is_sharded', 'whole', 'shard', 'touch_names', 'gather_state_dict', 'GatheredOptimizerState',
+__all__ = ['is_sharded', 'whole', 'freeze_loss_free', 'shard', 'touch_names', 'gather_state_dict', 'GatheredOptimizerState',
            'reshard_optimizer_state', 'release']
 
 # %% ../../nbs/24_sharding.ipynb #2f707099
@@ -26,6 +26,14 @@ def whole(t: torch.Tensor) -> torch.Tensor:
 
     return t.full_tensor() if isinstance(t, DTensor) else t
 
+# %% ../../nbs/24_sharding.ipynb #608f1dda
+def freeze_loss_free(model) -> set:
+    "Freeze `model.loss_free_modules()` (left out of the shards: they stay whole everywhere); returns their parameters."
+    free = {p for m in model.loss_free_modules() for p in m.parameters()}
+    for p in free:
+        p.requires_grad_(False)
+    return free
+
 # %% ../../nbs/24_sharding.ipynb #1d9aa480
 def shard(scorer: torch.nn.Module, model, device, num_processes: int) -> None:
     """FSDP2 over `num_processes` processes, in place: each layer of `model.backbone()` one unit, `scorer` (which holds
@@ -35,9 +43,7 @@ def shard(scorer: torch.nn.Module, model, device, num_processes: int) -> None:
 
     if not torch.distributed.is_initialized():
         raise IGRPOError("fsdp needs a process group: launch with `accelerate launch` (or torchrun)")
-    free = {p for m in model.loss_free_modules() for p in m.parameters()}
-    for p in free:
-        p.requires_grad_(False)
+    free = freeze_loss_free(model)
     scorer.to(device)
     mesh = init_device_mesh(torch.device(device).type, (num_processes,))
     for layer in getattr(model.backbone(), "layers", []):
