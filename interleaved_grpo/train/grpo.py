@@ -577,25 +577,42 @@ def train_grpo(
     return policy, runlog.rows()
 
 # %% ../../nbs/14_loop.ipynb #d34a98a2
-def plot_training(metrics_path):
-    "Each reward term over steps, and the evaluator's metrics on validation prompts (whatever the evaluator reports)."
+def plot_training(metrics, smooth: int = 1):
+    """Each reward term over steps, the KL to the reference per modality, and the evaluator's metrics on validation
+    prompts (whatever the evaluator reports). `metrics`: a metrics.jsonl path or its rows; `smooth`: moving-average
+    window for the per-step curves."""
     import matplotlib.pyplot as plt
 
-    rows = read_metrics(metrics_path)
-    fig, ax = plt.subplots(1, 2, figsize=(9, 3))
+    rows = read_metrics(metrics) if isinstance(metrics, (str, Path)) else list(metrics)
+
+    def curve(k):
+        v = np.array([r.get(k, np.nan) for r in rows], dtype=float)
+        if smooth <= 1 or np.isnan(v).all():
+            return v
+        return np.array([np.nanmean(v[max(0, i - smooth + 1) : i + 1]) for i in range(len(v))])  # trailing mean
+
+    fig, ax = plt.subplots(1, 3, figsize=(12, 3))
     s = [r["step"] for r in rows]
     for k in sorted({k for r in rows for k in r if k == "reward" or k.startswith("reward/")}):
-        ax[0].plot(s, [r.get(k, np.nan) for r in rows], label=k)
+        ax[0].plot(s, curve(k), label=k)
     ax[0].set_title("rewards (rollout mean)", fontsize=9)
     ax[0].set_xlabel("step")
     ax[0].legend(fontsize=7)
+    kls = [k for k in ("kl/text", "kl/image") if any(k in r for r in rows)]
+    for k in kls:
+        ax[1].plot(s, curve(k), label=k)
+    ax[1].set_title("KL to the reference, per modality", fontsize=9)
+    ax[1].set_yscale("symlog", linthresh=0.01)
+    ax[1].set_xlabel("step")
+    if kls:
+        ax[1].legend(fontsize=7)
     val = sorted({k for r in rows for k, v in r.items() if k.startswith("val/") and isinstance(v, (int, float))})
     for k in val:
         ev = [r for r in rows if k in r]
-        ax[1].plot([r["step"] for r in ev], [r[k] for r in ev], "o-", label=k[4:])
-    ax[1].set_title("evaluation on validation prompts", fontsize=9)
-    ax[1].set_xlabel("step")
+        ax[2].plot([r["step"] for r in ev], [r[k] for r in ev], "o-", label=k[4:])
+    ax[2].set_title("evaluation on validation prompts", fontsize=9)
+    ax[2].set_xlabel("step")
     if val:
-        ax[1].legend(fontsize=7)
+        ax[2].legend(fontsize=7)
     fig.tight_layout()
     return fig
