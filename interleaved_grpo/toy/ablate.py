@@ -11,7 +11,7 @@ from ..core.errors import IGRPOError
 
 # %% auto #0
 __all__ = ['VARIANTS', 'CLAIMS', 'HEADLINE', 'Variant', 'flat_metrics', 'summarize', 'judge_claims', 'ablation_markdown',
-           'run_ablation', 'plot_curves']
+           'run_ablation', 'plot_curves', 'before_after']
 
 # %% ../../nbs/86_ablate.ipynb #3c622d2e
 @dataclass(frozen=True)
@@ -318,3 +318,58 @@ def plot_curves(state: dict, variants: list, keys=("reward", "val/interleaved_st
         ax.legend(fontsize=7)
     fig.tight_layout()
     return fig
+
+# %% ../../nbs/86_ablate.ipynb #984a6e7e
+def before_after(policies: dict, tasks: list, cfg_scale: float = 3.0, world=None, pic: float = 1.05):
+    """Answers of each policy in `policies` ({label: Policy}) to the toy `tasks`, decoded as the evaluator decodes and
+    graded by the oracle, drawn one block per task (reference, then each policy). Returns (figure, {label: mean step
+    accuracy over `tasks`})."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+    from interleaved_grpo.core.decoding import SamplingConfig, answer_budget
+    from interleaved_grpo.toy.world import WorldConfig, _as_picture, _wrap, grade
+
+    world = world or WorldConfig()
+    rows, acc = [], {}
+    answers = {}
+    for label, pol in policies.items():
+        budget = answer_budget(max(t.n_steps for t in tasks), pol.spec.image_len)
+        answers[label] = pol.generate(
+            [t.prompt for t in tasks], SamplingConfig(max_new_tokens=budget, greedy=True, cfg_scale=cfg_scale)
+        )
+        acc[label] = float(np.mean([grade(t, a, world)["step_acc"] for t, a in zip(tasks, answers[label])]))
+    for i, t in enumerate(tasks):
+        rows.append((t, "reference", t.reference, [True] * t.n_steps))
+        for label in policies:
+            g = grade(t, answers[label][i], world)
+            rows.append(
+                (t, f"{label}\n{sum(g['step_correct'])}/{t.n_steps} steps right", answers[label][i], g["step_correct"])
+            )
+    cols = 1 + max(max(len(a), t.n_steps) for t, _, a, _ in rows)
+    fig, axs = plt.subplots(len(rows), cols, figsize=(pic * cols + 0.6, (pic + 0.55) * len(rows)), squeeze=False)
+    for r, (t, label, answer, right) in enumerate(rows):
+        for ax in axs[r]:
+            ax.axis("off")
+        head = axs[r, 0]
+        if label == "reference":
+            shown = next((s.image for s in t.prompt if s.image is not None), None)
+            if shown is not None:
+                head.imshow(_as_picture(shown), interpolation="nearest")
+            prompt = " ".join(s.text for s in t.prompt if s.text)
+            head.set_title("\n".join(_wrap(f"{t.family}: {prompt}", 24)[:4]), fontsize=6)
+        else:
+            head.text(0.5, 0.5, label, ha="center", va="center", fontsize=7)
+        for j, seg in enumerate(answer[: cols - 1]):
+            ax = axs[r, j + 1]
+            if seg.image is not None:
+                ax.imshow(_as_picture(seg.image), interpolation="nearest")
+                ax.axis("on")
+                ax.set_xticks([])
+                ax.set_yticks([])
+                colour = "#2ca25f" if j < len(right) and right[j] else "#de2d26"
+                for sp in ax.spines.values():
+                    sp.set_color(colour)
+                    sp.set_linewidth(2.5)
+            ax.set_title("\n".join(_wrap(seg.text or "(no text)", 20)[:3]), fontsize=6)
+    fig.tight_layout()
+    return fig, acc
