@@ -64,6 +64,19 @@ def execute(path: Path, timeout: int) -> tuple:
     return seconds, nb
 
 
+def write_times(path: Path, times: dict, only: str) -> None:
+    "Merge `times` into the timings file (notebooks not run this time keep their last time)."
+    old = json.loads(path.read_text()) if path.exists() else {}
+    record = {
+        "command": "python tools/execute_notebooks.py",  # a notebook re-run alone (--only) replaces its own time
+        "machine": f"{os.cpu_count()} CPU cores, {platform.machine()}, Python {platform.python_version()}",
+        "date": time.strftime("%Y-%m-%d"),
+        "seconds": dict(sorted({**old.get("seconds", {}), **times}.items())),
+    }
+    record["total_s"] = round(sum(record["seconds"].values()), 1)
+    path.write_text(json.dumps(record, indent=1) + "\n")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--only", default="", help="run only notebooks whose file name matches this regular expression")
@@ -91,17 +104,9 @@ def main(argv=None) -> int:
         print(f"{seconds:.1f} s")
         if not args.check:
             nbformat.write(nb, path)
+            write_times(Path(args.times), times, args.only)  # after each notebook: the workshop page reads it
     if not args.check:
         subprocess.run([str(Path(sys.executable).parent / "nbdev-clean")], cwd=ROOT, check=False)
-        old = json.loads(Path(args.times).read_text()) if Path(args.times).exists() else {}
-        record = {
-            "command": "python tools/execute_notebooks.py" + (f" --only '{args.only}'" if args.only else ""),
-            "machine": f"{os.cpu_count()} CPU cores, {platform.machine()}, Python {platform.python_version()}",
-            "date": time.strftime("%Y-%m-%d"),
-            "seconds": {**old.get("seconds", {}), **times},
-        }
-        record["total_s"] = round(sum(record["seconds"].values()), 1)
-        Path(args.times).write_text(json.dumps(record, indent=1) + "\n")
     total = sum(times.values())
     print(f"{len(times)} notebooks in {total:.0f} s" + (f"; failed: {', '.join(failed)}" if failed else ""))
     return 1 if failed else 0
