@@ -87,7 +87,8 @@ def main(argv=None) -> int:
     os.environ.pop("MPLBACKEND", None)  # the kernel's inline backend draws figures into the outputs
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     # tqdm.auto warns in a kernel without ipywidgets (text bars are what the committed outputs should show anyway)
-    os.environ["PYTHONWARNINGS"] = ",".join(filter(None, [os.environ.get("PYTHONWARNINGS"), "ignore:IProgress not found"]))
+    quiet = "ignore:IProgress not found"
+    os.environ["PYTHONWARNINGS"] = ",".join(filter(None, [os.environ.get("PYTHONWARNINGS"), quiet]))
     paths = [p for p in sorted((ROOT / "nbs").glob("*.ipynb")) if re.search(args.only, p.name)]
     if not paths:
         print(f"no notebook matches {args.only!r}", file=sys.stderr)

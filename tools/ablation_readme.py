@@ -1,0 +1,40 @@
+"""Regenerate the README's ablation results and their figure from the committed `results/ablations/ablations.json`.
+
+    python tools/ablation_readme.py [--state results/ablations/ablations.json] [--readme README.md]
+
+Rewrites the part of the README between the ablation markers (`toy.ablate.readme_section`) and draws
+`nbs/images/ablation_curves.png` (`toy.ablate.plot_curves`: validation step accuracy, mean and spread over seeds, for
+every variant with a GRPO run; the rollout rewards are left out because the variants' rewards have different scales).
+`nbs/86_ablate.ipynb` checks that the two agree.
+"""
+
+import argparse
+import json
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+from interleaved_grpo.toy.ablate import VARIANTS, plot_curves, readme_section, replace_readme_section  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--state", default=str(ROOT / "results" / "ablations" / "ablations.json"))
+    ap.add_argument("--readme", default=str(ROOT / "README.md"))
+    ap.add_argument("--figure", default="nbs/images/ablation_curves.png", help="relative to the README's folder")
+    args = ap.parse_args(argv)
+    state = json.loads(Path(args.state).read_text())
+    readme = Path(args.readme)
+    shown = [v for v in VARIANTS if any(r["variant"] == v and r.get("curve") for r in state["runs"])]
+    fig = plot_curves(state, shown, keys=("val/interleaved_step_acc",))  # rewards differ in scale across variants
+    fig.savefig(readme.parent / args.figure, dpi=70)
+    readme.write_text(replace_readme_section(readme.read_text(), readme_section(state, args.figure)))
+    print(f"README ablation section and {args.figure} regenerated from {len(state['runs'])} runs")
+
+
+if __name__ == "__main__":
+    main()
