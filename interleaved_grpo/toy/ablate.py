@@ -12,7 +12,7 @@ from ..core.errors import IGRPOError
 # %% auto #0
 __all__ = ['VARIANTS', 'CLAIMS', 'HEADLINE', 'README_START', 'README_END', 'Variant', 'flat_metrics', 'summarize', 'judge_claims',
            'ablation_markdown', 'readme_section', 'replace_readme_section', 'run_ablation', 'plot_curves',
-           'before_after']
+           'before_after', 'step_diagnosis']
 
 # %% ../../nbs/86_ablate.ipynb #3c622d2e
 @dataclass(frozen=True)
@@ -418,3 +418,25 @@ def before_after(policies: dict, tasks: list, cfg_scale: float = 3.0, world=None
             ax.set_title("\n".join(_wrap(seg.text or "(no text)", 20)[:3]), fontsize=6)
     fig.tight_layout()
     return fig, acc
+
+# %% ../../nbs/86_ablate.ipynb #5d39113f
+def step_diagnosis(policy, n: int = 40, cfg_scale: float = 3.0, world=None, split: str = "test") -> dict:
+    """Per task family, on `n` held-out tasks decoded as the evaluator decodes: steps asked for, steps whose sentence
+    is right (`text_ok`), and steps whose sentence and picture are right (`step_ok`)."""
+    from interleaved_grpo.core.decoding import SamplingConfig, answer_budget
+    from interleaved_grpo.toy.world import FAMILIES, WorldConfig, grade, make_tasks
+
+    world = world or WorldConfig()
+    out = {}
+    for fam in FAMILIES:
+        tasks = make_tasks(split, n, world, families=(fam,))
+        sc = SamplingConfig(
+            max_new_tokens=answer_budget(max(world.steps), policy.spec.image_len), greedy=True, cfg_scale=cfg_scale
+        )
+        grades = [grade(t, a, world) for t, a in zip(tasks, policy.generate([t.prompt for t in tasks], sc))]
+        out[fam] = dict(
+            steps=sum(t.n_steps for t in tasks),
+            text_ok=sum(sum(g["text_ok"]) for g in grades),
+            step_ok=sum(sum(g["step_correct"]) for g in grades),
+        )
+    return out
