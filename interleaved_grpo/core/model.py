@@ -14,8 +14,8 @@ from .trajectory import IMAGE
 from .codecs import unit_to_uint8
 
 # %% auto #0
-__all__ = ['TINY_CONFIGS', 'modality_logprobs', 'UnifiedOutput', 'UnifiedModel', 'JanusAdapter', 'tiny_janus_config',
-           'build_tiny_janus', 'load_janus']
+__all__ = ['TINY_CONFIGS', 'CONVERTED_JANUS', 'modality_logprobs', 'UnifiedOutput', 'UnifiedModel', 'JanusAdapter',
+           'tiny_janus_config', 'build_tiny_janus', 'refuse_original_janus', 'load_janus']
 
 # %% ../../nbs/01_model.ipynb #7d4fa396
 def _head_logprobs(head, h, tgt, temperature: float, return_entropy: bool) -> tuple:
@@ -304,6 +304,30 @@ def build_tiny_janus(name: str = "toy", seed: int = 0, image_tokenizer=None, **k
     torch.manual_seed(seed)
     return JanusAdapter(JanusForConditionalGeneration(tiny_janus_config(name, **kw)), image_tokenizer)
 
+# %% ../../nbs/01_model.ipynb #171814a8
+CONVERTED_JANUS = ("Janus-Pro-1B", "Janus-Pro-7B", "Janus-1.3B")  # converted by transformers under deepseek-community/
+
+
+def refuse_original_janus(name_or_path: str) -> None:
+    """Raise if `name_or_path` is an original DeepSeek `multi_modality` checkpoint (e.g. `deepseek-ai/Janus-Pro-1B`),
+    which transformers' Janus classes would read with the wrong config; the message names the converted checkpoint."""
+    from transformers import PretrainedConfig
+
+    try:
+        cfg, _ = PretrainedConfig.get_config_dict(
+            str(Path(name_or_path).expanduser()) if Path(name_or_path).expanduser().exists() else name_or_path
+        )
+    except (OSError, ValueError):
+        return  # not readable here: loading reports it
+    if cfg.get("model_type") != "multi_modality":
+        return
+    base = Path(str(name_or_path).rstrip("/")).name
+    use = f"deepseek-community/{base}" if base in CONVERTED_JANUS else "deepseek-community/Janus-Pro-1B (or -7B)"
+    raise IGRPOError(
+        f"{name_or_path} is an original DeepSeek 'multi_modality' checkpoint, which transformers' Janus classes cannot "
+        f"read; use the converted checkpoint {use}, or convert it with transformers' convert_janus_weights_to_hf.py"
+    )
+
 # %% ../../nbs/01_model.ipynb #2379bdd9
 def load_janus(name_or_path: str, dtype=None, device=None, image_tokenizer=None, with_processor: bool = True):
     "Load a Janus(-Pro) model (+ processor if present) from a Hub name or a local folder into a `JanusAdapter`."
@@ -312,6 +336,7 @@ def load_janus(name_or_path: str, dtype=None, device=None, image_tokenizer=None,
     p = Path(name_or_path)
     if (name_or_path.startswith((".", "/", "~")) or p.exists()) and not (p.expanduser() / "config.json").exists():
         raise IGRPOError(f"no model at {name_or_path}: expected a folder with config.json (made by save_pretrained)")
+    refuse_original_janus(name_or_path)
     try:
         model = JanusForConditionalGeneration.from_pretrained(
             str(p.expanduser()) if p.exists() else name_or_path, dtype=dtype
