@@ -1,6 +1,6 @@
 """Execute the notebooks through a real Jupyter kernel and write their outputs back; time each one.
 
-    python tools/execute_notebooks.py [--only REGEX] [--timeout 900] [--times nbs/run_times.json] [--check]
+    python tools/execute_notebooks.py [--nbs nbs] [--only REGEX] [--timeout 900] [--times FILE] [--check]
 
 Every notebook in `nbs/` runs top to bottom in the `python3` kernel (the one the `ipykernel` dev dependency installs),
 with the notebook folder as its working directory. Cells flagged `#| slow`, `#| notest` or `#| eval: false` are not
@@ -64,7 +64,7 @@ def execute(path: Path, timeout: int) -> tuple:
     return seconds, nb
 
 
-def write_times(path: Path, times: dict, only: str) -> None:
+def write_times(path: Path, times: dict) -> None:
     "Merge `times` into the timings file (notebooks not run this time keep their last time)."
     old = json.loads(path.read_text()) if path.exists() else {}
     record = {
@@ -79,9 +79,10 @@ def write_times(path: Path, times: dict, only: str) -> None:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--nbs", default=str(ROOT / "nbs"), help="the folder of notebooks")
     ap.add_argument("--only", default="", help="run only notebooks whose file name matches this regular expression")
     ap.add_argument("--timeout", type=int, default=900, help="seconds a cell may take")
-    ap.add_argument("--times", default=str(ROOT / "nbs" / "run_times.json"), help="where to write the timings")
+    ap.add_argument("--times", default="", help="where to write the timings (default: NBS/run_times.json)")
     ap.add_argument("--check", action="store_true", help="execute only: write nothing back")
     args = ap.parse_args(argv)
     os.environ.pop("MPLBACKEND", None)  # the kernel's inline backend draws figures into the outputs
@@ -89,7 +90,9 @@ def main(argv=None) -> int:
     # tqdm.auto warns in a kernel without ipywidgets (text bars are what the committed outputs should show anyway)
     quiet = "ignore:IProgress not found"
     os.environ["PYTHONWARNINGS"] = ",".join(filter(None, [os.environ.get("PYTHONWARNINGS"), quiet]))
-    paths = [p for p in sorted((ROOT / "nbs").glob("*.ipynb")) if re.search(args.only, p.name)]
+    nbs = Path(args.nbs)
+    times_path = Path(args.times) if args.times else nbs / "run_times.json"
+    paths = [p for p in sorted(nbs.glob("*.ipynb")) if re.search(args.only, p.name)]
     if not paths:
         print(f"no notebook matches {args.only!r}", file=sys.stderr)
         return 2
@@ -107,9 +110,10 @@ def main(argv=None) -> int:
         print(f"{seconds:.1f} s")
         if not args.check:
             nbformat.write(nb, path)
-            write_times(Path(args.times), times, args.only)  # after each notebook: the workshop page reads it
+            write_times(times_path, times)  # after each notebook: the workshop page reads it
     if not args.check:
-        subprocess.run([str(Path(sys.executable).parent / "nbdev-clean")], cwd=ROOT, check=False)
+        if nbs.resolve() == (ROOT / "nbs").resolve():  # the project's notebooks: tidy metadata as nbdev does
+            subprocess.run([str(Path(sys.executable).parent / "nbdev-clean")], cwd=ROOT, check=False)
     total = sum(times.values())
     print(f"{len(times)} notebooks in {total:.0f} s" + (f"; failed: {', '.join(failed)}" if failed else ""))
     return 1 if failed else 0
