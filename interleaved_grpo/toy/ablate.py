@@ -10,9 +10,9 @@ from pathlib import Path
 from ..core.errors import IGRPOError
 
 # %% auto #0
-__all__ = ['VARIANTS', 'CLAIMS', 'HEADLINE', 'README_START', 'README_END', 'Variant', 'flat_metrics', 'summarize', 'judge_claims',
-           'ablation_markdown', 'readme_section', 'replace_readme_section', 'run_ablation', 'plot_curves',
-           'before_after', 'step_diagnosis']
+__all__ = ['VARIANTS', 'CLAIMS', 'HEADLINE', 'README_START', 'README_END', 'CFG_VARIANTS', 'Variant', 'flat_metrics', 'summarize',
+           'judge_claims', 'ablation_markdown', 'readme_section', 'replace_readme_section', 'run_ablation',
+           'plot_curves', 'cfg_table', 'before_after', 'step_diagnosis']
 
 # %% ../../nbs/86_ablate.ipynb #3c622d2e
 @dataclass(frozen=True)
@@ -363,6 +363,28 @@ def plot_curves(state: dict, variants: list, keys=("reward", "val/interleaved_st
         ax.legend(fontsize=7)
     fig.tight_layout()
     return fig
+
+# %% ../../nbs/86_ablate.ipynb #0b377e52
+CFG_VARIANTS = {"default": "no_cfg", "cfg_scored": "cfg", "cfg_detached": "cfg_detached_uncond"}
+
+
+def cfg_table(state: dict) -> str:
+    "Markdown: per CFG scoring convention, seeds, held-out step accuracy (mean ± sd) and image sampling mismatch."
+    summary = summarize(state["runs"])
+    lines = [
+        "| image_logprob | variant | seeds | step accuracy | mismatch/image (nats per code) |",
+        "|---|---|---|---|---|",
+    ]
+    for v, mode in CFG_VARIANTS.items():
+        runs = [r for r in state["runs"] if r["variant"] == v]
+        if not runs:
+            lines.append(f"| `{mode}` | `{v}` | 0 | not run | - |")
+            continue
+        m, s, n = summary[v]["interleaved_step_acc"]
+        mm = [r["mismatch"]["mismatch/image"] for r in runs if "mismatch/image" in r.get("mismatch", {})]
+        shown = f"{sum(mm) / len(mm):.3f}" if mm else "-"
+        lines.append(f"| `{mode}` | `{v}` | {n} | {m:.3f} ± {s:.3f} | {shown} |")
+    return "\n".join(lines)
 
 # %% ../../nbs/86_ablate.ipynb #984a6e7e
 def before_after(policies: dict, tasks: list, cfg_scale: float = 3.0, world=None, pic: float = 1.05):
