@@ -7,6 +7,7 @@ Prints tokens per second for each and the ratio ours / transformers (above 1: ou
 
     python benchmarks/rollout_speed.py                       # toy model, batch 32, CFG 3, 16 codes per picture
     python benchmarks/rollout_speed.py --image-len 64 --size toy --batch 32
+    python benchmarks/rollout_speed.py --compile             # our step through torch.compile (compiled once, first)
 """
 import argparse, statistics, time
 import torch
@@ -21,6 +22,8 @@ def main():
     ap.add_argument("--cfg", type=float, default=3.0); ap.add_argument("--image-len", type=int, default=16)
     ap.add_argument("--text-tokens", type=int, default=48); ap.add_argument("--prompt-len", type=int, default=16)
     ap.add_argument("--repeats", type=int, default=15); ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--cache", default="static", choices=("static", "dynamic"), help="our decoder's key/value cache")
+    ap.add_argument("--compile", action="store_true", help="our decoding step through torch.compile (static cache)")
     a = ap.parse_args()
     if a.threads: torch.set_num_threads(a.threads)
     torch.manual_seed(0)
@@ -45,7 +48,8 @@ def main():
 
     # (a) pictures
     ours_img = lambda: generate(m, [mk(r) for r in img_ids], spec, SamplingConfig(max_new_tokens=a.image_len + 1, cfg_scale=a.cfg,
-                                                                               max_images=1, stop_at_max_images=True))
+                                                                               max_images=1, stop_at_max_images=True, cache=a.cache,
+                                                                               compile=a.compile))
     g = ours_img(); assert int(g.lengths.min()) == a.image_len + 1
     from transformers import GenerationConfig
     gcfg = lambda: GenerationConfig(do_sample=True, guidance_scale=a.cfg, pad_token_id=spec.pad_id, bos_token_id=spec.bos_id,
@@ -57,7 +61,7 @@ def main():
 
     # (b) text
     n_txt = a.batch * a.text_tokens
-    sc = SamplingConfig(max_new_tokens=a.text_tokens, min_new_tokens=a.text_tokens, max_images=0)
+    sc = SamplingConfig(max_new_tokens=a.text_tokens, min_new_tokens=a.text_tokens, max_images=0, cache=a.cache, compile=a.compile)
     ours_txt = lambda: generate(m, [mk(r) for r in ids], spec, sc)
     assert int(ours_txt().lengths.min()) == a.text_tokens
     with torch.no_grad(): emb = m.embed(ids, torch.where(ids >= 8, TEXT, SPECIAL))
@@ -66,7 +70,7 @@ def main():
     assert hf_txt().shape[1] == a.text_tokens
     t_ours_txt, t_hf_txt = timed(ours_txt, hf_txt)
 
-    print(f"model={a.size} batch={a.batch} cfg={a.cfg} image_len={a.image_len} text_tokens={a.text_tokens} threads={torch.get_num_threads()}")
+    print(f"model={a.size} batch={a.batch} cfg={a.cfg} image_len={a.image_len} text_tokens={a.text_tokens} threads={torch.get_num_threads()} cache={a.cache} compile={a.compile}")
     print(f"(a) pictures  ours {n_img / t_ours_img:9.0f} tok/s   transformers {n_img / t_hf_img:9.0f} tok/s   ratio ours/transformers {t_hf_img / t_ours_img:.2f}")
     print(f"(b) text      ours {n_txt / t_ours_txt:9.0f} tok/s   transformers {n_txt / t_hf_txt:9.0f} tok/s   ratio ours/transformers {t_hf_txt / t_ours_txt:.2f}")
 

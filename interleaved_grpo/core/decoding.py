@@ -67,10 +67,17 @@ class SamplingConfig:
     min_new_tokens: int = 0  # no <eos> before this many answer tokens
     cache: str = "static"  # key/value cache: "static" (preallocated, faster) or "dynamic"
     cuda_graphs: bool = True  # on a GPU with the static cache, replay each step as a captured CUDA graph
+    compile: bool = (
+        False  # off the CUDA-graph path, run each step through torch.compile (needs a C++ compiler on a CPU)
+    )
 
     def __post_init__(self):
         if self.cache not in ("static", "dynamic"):
             raise IGRPOError(f"cache must be 'static' or 'dynamic', got {self.cache!r}")
+        if self.compile and self.cache != "static":
+            raise IGRPOError(
+                "compile=True needs cache='static': the compiled step keeps its shapes from token to token"
+            )
         for k in ("temperature", "image_temperature"):
             if getattr(self, k) <= 0:
                 raise IGRPOError(f"{k} must be > 0 (use greedy=True for argmax decoding), got {getattr(self, k)}")
@@ -286,6 +293,11 @@ class _GraphedStep:
                 self.graph.replay()  # capture records the step without running it
         self.calls += 1
 
+# %% ../../nbs/06_decoding.ipynb #4fa5dd92
+def _compiled_step(fn):
+    "`fn` (a decoding step) through torch.compile with dynamic shapes: one compilation serves every batch and length."
+    return torch.compile(fn, dynamic=True)
+
 # %% ../../nbs/06_decoding.ipynb #83af9658
 def _generation(st: _Decoding, prompts, spec) -> Generation:
     "The recorded steps as a right-padded `Generation` on the CPU, as long as the longest answer."
@@ -366,7 +378,7 @@ def generate(
         _advance(model, st, kv, tok, m, mask, guided)
 
     graphs = cfg.cuda_graphs and static and dev.type == "cuda"
-    step_fn = _GraphedStep(one_step) if graphs else one_step
+    step_fn = _GraphedStep(one_step) if graphs else (_compiled_step(one_step) if cfg.compile else one_step)
     check_every = 8 if dev.type == "cuda" else 1  # how often the host asks whether every row is done
     for step in range(T):
         if static:

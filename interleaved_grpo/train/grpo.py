@@ -96,6 +96,8 @@ class TrainConfig(GRPOConfig):
     # weights the rollouts sample with: "auto" (a bfloat16 copy when training bf16 on a GPU), "bfloat16", or "float32"
     # (the policy itself); the copy is refreshed after every update
     rollout_dtype: str = "auto"
+    # decode rollouts with the step compiled by torch.compile (`SamplingConfig.compile`; off the CUDA-graph path)
+    compile_rollouts: bool = False
     # LoRA (peft): rank 0 trains every weight; else adapters of this rank on the backbone, the base is the reference
     lora_r: int = 0
     lora_alpha: float = 16.0
@@ -141,7 +143,11 @@ def rollout(policy: Policy, items: list, cfg: TrainConfig, max_steps: int, row_s
     rep = [it for it in items for _ in range(cfg.num_generations)]
     n_tok = answer_budget(max_steps, policy.spec.image_len, cfg.text_tokens_per_step)
     sc = SamplingConfig(
-        max_new_tokens=n_tok, temperature=cfg.temperature, image_temperature=cfg.temperature, cfg_scale=cfg.cfg_scale
+        max_new_tokens=n_tok,
+        temperature=cfg.temperature,
+        image_temperature=cfg.temperature,
+        cfg_scale=cfg.cfg_scale,
+        compile=cfg.compile_rollouts,
     )
     policy.model.eval()
     gen, answers = policy.sample([it.prompt for it in rep], sc, seed=None, row_seeds=row_seeds)
