@@ -201,8 +201,8 @@ def readme_section(state: dict, figure: str = "nbs/images/ablation_curves.png") 
     fmt = lambda v, k: f"{summary[v][k][0]:.3f} ± {summary[v][k][1]:.3f}" if k in summary.get(v, {}) else "-"
     lines = [
         README_START,
-        f"{len(grpo)} GRPO runs so far ({hours:.1f} h on 2 CPU cores), `{state.get('command', 'igrpo ablate')}`; held-out "
-        "step accuracy, mean ± sd over seeds; a claim holds only when its effect is larger than the spread:",
+        f"{len(grpo)} GRPO runs so far ({hours:.1f} h on 2 CPU cores), `{state.get('command', 'igrpo ablate')}`; "
+        "held-out step accuracy, mean ± sd over seeds; a claim holds only when its effect is larger than the spread:",
         "",
         "| claim | a vs b | effect | spread | verdict | paper (MMIE %; InterleavedBench) |",
         "|---|---|---|---|---|---|",
