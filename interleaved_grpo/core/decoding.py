@@ -67,9 +67,8 @@ class SamplingConfig:
     min_new_tokens: int = 0  # no <eos> before this many answer tokens
     cache: str = "static"  # key/value cache: "static" (preallocated, faster) or "dynamic"
     cuda_graphs: bool = True  # on a GPU with the static cache, replay each step as a captured CUDA graph
-    compile: bool = (
-        False  # off the CUDA-graph path, run each step through torch.compile (needs a C++ compiler on a CPU)
-    )
+    # off the CUDA-graph path, run each step through torch.compile (needs a C++ compiler on a CPU)
+    compile: bool = False
 
     def __post_init__(self):
         if self.cache not in ("static", "dynamic"):
