@@ -77,8 +77,10 @@ def test_no_import_cycles():
 
 
 def test_lines_fit_in_120_characters():
+    "Every module line, nbdev's generated `__all__` included (nbdev wraps the list at 120 and then prefixes `__all__ = `:
+    when that first line runs long, reorder the notebook's exported cells)."
     long = [f"{f.relative_to(PKG.parent)}:{i}" for f in _modules()
-            for i, line in enumerate(f.read_text().splitlines(), 1) if len(line) > 120 and not line.startswith("__all__ = [")]
+            for i, line in enumerate(f.read_text().splitlines(), 1) if len(line) > 120]
     assert not long, long
 
 

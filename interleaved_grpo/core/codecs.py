@@ -12,8 +12,8 @@ from .errors import IGRPOError
 from .trajectory import TokenSpec
 
 # %% auto #0
-__all__ = ['JANUS_SPECIAL', 'load_picture', 'to_pictures', 'ImageTokenizer', 'unit_to_uint8', 'text_codec', 'JanusVQTokenizer',
-           'janus_token_spec', 'tiny_janus_processor', 'codec_ref', 'library_class', 'load_codec']
+__all__ = ['JANUS_SPECIAL', 'load_picture', 'to_pictures', 'ImageTokenizer', 'unit_to_uint8', 'JanusVQTokenizer',
+           'janus_token_spec', 'tiny_janus_processor', 'text_codec', 'codec_ref', 'library_class', 'load_codec']
 
 # %% ../../nbs/02_codecs.ipynb #43cda7df
 def load_picture(path) -> np.ndarray:
@@ -83,19 +83,6 @@ class ImageTokenizer:
 def unit_to_uint8(img: torch.Tensor) -> torch.Tensor:
     "Pixels in [-1, 1] (what VQ decoders give) as uint8 in [0, 255], on the CPU."
     return ((img.float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).cpu()
-
-# %% ../../nbs/02_codecs.ipynb #53bb85bb
-def text_codec(tokenizer):
-    "`(encode, decode)` for plain text: no special tokens added, punctuation re-attached on decode."
-
-    def encode(s: str) -> list:
-        return tokenizer(s, add_special_tokens=False)["input_ids"]
-
-    def decode(ids) -> str:
-        s = tokenizer.decode(list(ids), skip_special_tokens=True)
-        return re.sub(r"\s+([.,?:!])", r"\1", s).strip()
-
-    return encode, decode
 
 # %% ../../nbs/02_codecs.ipynb #25c0c1e2
 class JanusVQTokenizer(ImageTokenizer):
@@ -209,6 +196,19 @@ def tiny_janus_processor(words, image_size: int = 32, image_len: int = 16):
     )
     improc = JanusImageProcessor(size={"height": image_size, "width": image_size})
     return JanusProcessor(image_processor=improc, tokenizer=tok, num_image_tokens=image_len)
+
+# %% ../../nbs/02_codecs.ipynb #53bb85bb
+def text_codec(tokenizer):
+    "`(encode, decode)` for plain text: no special tokens added, punctuation re-attached on decode."
+
+    def encode(s: str) -> list:
+        return tokenizer(s, add_special_tokens=False)["input_ids"]
+
+    def decode(ids) -> str:
+        s = tokenizer.decode(list(ids), skip_special_tokens=True)
+        return re.sub(r"\s+([.,?:!])", r"\1", s).strip()
+
+    return encode, decode
 
 # %% ../../nbs/02_codecs.ipynb #e69edc49
 def codec_ref(obj) -> str:

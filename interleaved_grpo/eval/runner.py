@@ -22,8 +22,8 @@ from interleaved_grpo.eval.interleavedbench import (
 )
 
 # %% auto #0
-__all__ = ['EVAL_KINDS', 'save_png', 'segments_to_files', 'answer_segments', 'record_prompt', 'answer_benchmark', 'copy_inputs',
-           'EvalRun', 'run_eval', 'eval_table']
+__all__ = ['EVAL_KINDS', 'save_png', 'segments_to_files', 'answer_segments', 'record_prompt', 'copy_inputs', 'EvalRun',
+           'answer_benchmark', 'run_eval', 'eval_table']
 
 # %% ../../nbs/19_answering.ipynb #6d6a6ea4
 def save_png(img, path: Path):
@@ -93,69 +93,6 @@ def record_prompt(rec: dict, benchmark: str, root, pos: int = 0) -> list:
     if parts[-1].strip():
         segs.append(Segment(parts[-1].strip()))
     return segs
-
-# %% ../../nbs/19_answering.ipynb #0f686e78
-def answer_benchmark(
-    policy,
-    records: list,
-    root,
-    benchmark: str,
-    out_file,
-    model_name: str = "igrpo",
-    batch_size: int = 32,
-    cfg_scale: float = 3.0,
-    max_new_tokens: int | None = None,
-    progress: bool = True,
-) -> list:
-    """Generate an answer for every record and write `out_file` (the benchmark's format, answers filled, pictures beside
-    it)."""
-    from tqdm.auto import tqdm
-    from interleaved_grpo.core.decoding import SamplingConfig
-
-    for i, r in enumerate(records):
-        if not isinstance(r, dict) or not isinstance(r.get("id"), str):
-            raise IGRPOError(f"{record_name(r, i)}: field 'id': expected a string")
-    out_file = Path(out_file)
-    folder = out_file.parent
-    folder.mkdir(parents=True, exist_ok=True)
-    prog = out_file.with_name(out_file.name + ".progress.jsonl")
-    done = {}
-    if prog.exists():
-        for line in prog.read_text().splitlines():
-            try:
-                e = json.loads(line)
-                done[e["id"]] = e["answer"]
-            except (json.JSONDecodeError, KeyError, TypeError):
-                pass
-    todo = [(i, r) for i, r in enumerate(records) if r.get("id") not in done]
-    spec = policy.spec
-    mx = max_new_tokens or 4 * (24 + spec.image_len + 2) + 24
-    sc = SamplingConfig(max_new_tokens=mx, greedy=True, cfg_scale=cfg_scale, max_images=4)
-    bar = tqdm(
-        total=len(records), initial=len(records) - len(todo), desc=f"answering {benchmark}", disable=not progress
-    )
-    for b in range(0, len(todo), batch_size):
-        chunk = todo[b : b + batch_size]
-        prompts = [record_prompt(r, benchmark, root, i) for i, r in chunk]
-        answers = policy.generate(prompts, sc)
-        with prog.open("a") as f:
-            for (i, r), ans in zip(chunk, answers):
-                stem = re.sub(r"[^A-Za-z0-9_.-]", "_", str(r["id"]))
-                segs = segments_to_files(ans, folder, f"{stem}_ans")
-                done[r["id"]] = segs
-                f.write(json.dumps({"id": r["id"], "answer": segs}) + "\n")
-        bar.update(len(chunk))
-    bar.close()
-    out = []
-    for r in records:
-        r = dict(r)
-        if benchmark == "mmie":
-            r.update(answer=done[r["id"]], model=model_name)
-        else:
-            r["output"] = done[r["id"]]
-        out.append(r)
-    out_file.write_text(json.dumps(out, indent=1))
-    return out
 
 # %% ../../nbs/19_answering.ipynb #26292352
 def copy_inputs(records, root: Path, folder: Path, benchmark: str):
@@ -230,6 +167,69 @@ class EvalRun:
         return evaluate_interleavedbench(
             recs, root, self.judge, cache, tmpl, self.no_text_tasks, self.skip_bad, self.progress, self.log
         )
+
+# %% ../../nbs/19_answering.ipynb #0f686e78
+def answer_benchmark(
+    policy,
+    records: list,
+    root,
+    benchmark: str,
+    out_file,
+    model_name: str = "igrpo",
+    batch_size: int = 32,
+    cfg_scale: float = 3.0,
+    max_new_tokens: int | None = None,
+    progress: bool = True,
+) -> list:
+    """Generate an answer for every record and write `out_file` (the benchmark's format, answers filled, pictures beside
+    it)."""
+    from tqdm.auto import tqdm
+    from interleaved_grpo.core.decoding import SamplingConfig
+
+    for i, r in enumerate(records):
+        if not isinstance(r, dict) or not isinstance(r.get("id"), str):
+            raise IGRPOError(f"{record_name(r, i)}: field 'id': expected a string")
+    out_file = Path(out_file)
+    folder = out_file.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    prog = out_file.with_name(out_file.name + ".progress.jsonl")
+    done = {}
+    if prog.exists():
+        for line in prog.read_text().splitlines():
+            try:
+                e = json.loads(line)
+                done[e["id"]] = e["answer"]
+            except (json.JSONDecodeError, KeyError, TypeError):
+                pass
+    todo = [(i, r) for i, r in enumerate(records) if r.get("id") not in done]
+    spec = policy.spec
+    mx = max_new_tokens or 4 * (24 + spec.image_len + 2) + 24
+    sc = SamplingConfig(max_new_tokens=mx, greedy=True, cfg_scale=cfg_scale, max_images=4)
+    bar = tqdm(
+        total=len(records), initial=len(records) - len(todo), desc=f"answering {benchmark}", disable=not progress
+    )
+    for b in range(0, len(todo), batch_size):
+        chunk = todo[b : b + batch_size]
+        prompts = [record_prompt(r, benchmark, root, i) for i, r in chunk]
+        answers = policy.generate(prompts, sc)
+        with prog.open("a") as f:
+            for (i, r), ans in zip(chunk, answers):
+                stem = re.sub(r"[^A-Za-z0-9_.-]", "_", str(r["id"]))
+                segs = segments_to_files(ans, folder, f"{stem}_ans")
+                done[r["id"]] = segs
+                f.write(json.dumps({"id": r["id"], "answer": segs}) + "\n")
+        bar.update(len(chunk))
+    bar.close()
+    out = []
+    for r in records:
+        r = dict(r)
+        if benchmark == "mmie":
+            r.update(answer=done[r["id"]], model=model_name)
+        else:
+            r["output"] = done[r["id"]]
+        out.append(r)
+    out_file.write_text(json.dumps(out, indent=1))
+    return out
 
 # %% ../../nbs/19_answering.ipynb #84ae3aa9
 def _check_provenance(folder: Path, out: Path, mine: dict):

@@ -13,8 +13,9 @@ import torch
 from ..core.errors import IGRPOError
 
 # %% auto #0
-__all__ = ['CRITIC_SCORE_RE', 'REWARD_TERMS', 'RewardInput', 'RewardFn', 'TextRelevance', 'VisualAlignment', 'StructuralFidelity',
-           'Rewards', 'score_answers', 'DirectionalAlignment', 'critic_template', 'CriticRelevance', 'build_reward_fns']
+__all__ = ['CRITIC_SCORE_RE', 'REWARD_TERMS', 'RewardInput', 'Rewards', 'RewardFn', 'TextRelevance', 'VisualAlignment',
+           'StructuralFidelity', 'score_answers', 'DirectionalAlignment', 'critic_template', 'CriticRelevance',
+           'build_reward_fns']
 
 # %% ../../nbs/11_rewards.ipynb #dfca880e
 @dataclass
@@ -32,6 +33,19 @@ class RewardInput:
 
     def prompt_text(self) -> str:
         return " ".join(s.text for s in self.prompt if s.text)
+
+# %% ../../nbs/11_rewards.ipynb #166df1cd
+@dataclass
+class Rewards:
+    total: torch.Tensor  # (N,) weighted outcome reward, NaN where invalid
+    terms: dict  # name -> (N,) unweighted outcome scores
+    steps: list  # per answer: weighted step rewards of the step-level terms (one per picture; at least one)
+    valid: torch.Tensor  # (N,) False where a scorer failed or gave NaN
+    whole: torch.Tensor = None  # (N,) weighted sum of the terms that score whole answers only (0 where none)
+
+    @property
+    def n_invalid(self) -> int:
+        return int((~self.valid).sum())
 
 # %% ../../nbs/11_rewards.ipynb #9f48969b
 class RewardFn:
@@ -141,19 +155,6 @@ class StructuralFidelity(RewardFn):
 
     def __call__(self, inputs):
         return [1.0 - self.penalty * len(self.violations(x)) for x in inputs]
-
-# %% ../../nbs/11_rewards.ipynb #166df1cd
-@dataclass
-class Rewards:
-    total: torch.Tensor  # (N,) weighted outcome reward, NaN where invalid
-    terms: dict  # name -> (N,) unweighted outcome scores
-    steps: list  # per answer: weighted step rewards of the step-level terms (one per picture; at least one)
-    valid: torch.Tensor  # (N,) False where a scorer failed or gave NaN
-    whole: torch.Tensor = None  # (N,) weighted sum of the terms that score whole answers only (0 where none)
-
-    @property
-    def n_invalid(self) -> int:
-        return int((~self.valid).sum())
 
 # %% ../../nbs/11_rewards.ipynb #802e597e
 def _safe(f, inputs):

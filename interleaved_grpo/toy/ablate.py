@@ -10,8 +10,8 @@ from pathlib import Path
 from ..core.errors import IGRPOError
 
 # %% auto #0
-__all__ = ['VARIANTS', 'CLAIMS', 'HEADLINE', 'README_START', 'README_END', 'CFG_VARIANTS', 'Variant', 'flat_metrics', 'summarize',
-           'judge_claims', 'ablation_markdown', 'readme_section', 'replace_readme_section', 'run_ablation',
+__all__ = ['VARIANTS', 'CLAIMS', 'HEADLINE', 'README_START', 'README_END', 'CFG_VARIANTS', 'Variant', 'judge_claims',
+           'flat_metrics', 'summarize', 'ablation_markdown', 'readme_section', 'replace_readme_section', 'run_ablation',
            'plot_curves', 'cfg_table', 'before_after', 'step_diagnosis']
 
 # %% ../../nbs/86_ablate.ipynb #3c622d2e
@@ -104,6 +104,25 @@ CLAIMS = [
     ("format is kept (default vs warm-up)", "default", "warmup_only", "format_ok", "(valid output kept)"),
 ]
 
+# %% ../../nbs/86_ablate.ipynb #90870ca0
+def judge_claims(summary: dict, claims: list = CLAIMS) -> list:
+    "One row per claim: the two means, the effect, the spread and the verdict (see the rule above)."
+    rows = []
+    for text, a, b, metric, paper in claims:
+        row = dict(claim=text, a=a, b=b, metric=metric, paper=paper, verdict="not run")
+        if a in summary and b in summary and metric in summary[a] and metric in summary[b]:
+            (ma, sa, na), (mb, sb, nb) = summary[a][metric], summary[b][metric]
+            d, s = ma - mb, math.sqrt(sa**2 + sb**2)
+            seeds_ok = all(n >= 2 or v == "warmup_only" for v, n in ((a, na), (b, nb)))
+            verdict = "inconclusive"
+            if seeds_ok and d > s:
+                verdict = "holds"
+            elif seeds_ok and d < -s:
+                verdict = "does not hold"
+            row.update(mean_a=ma, mean_b=mb, effect=round(d, 4), spread=round(s, 4), verdict=verdict)
+        rows.append(row)
+    return rows
+
 # %% ../../nbs/86_ablate.ipynb #8153d220
 def flat_metrics(rep: dict) -> dict:
     "The numbers of a toy report's `warmup` or `grpo` part, flat: per-family values as `step_acc/MSR`, etc."
@@ -128,25 +147,6 @@ def summarize(runs: list) -> dict:
             sd = math.sqrt(sum((x - mean) ** 2 for x in xs) / (len(xs) - 1)) if len(xs) > 1 else 0.0
             out[v][k] = (round(mean, 4), round(sd, 4), len(xs))
     return out
-
-# %% ../../nbs/86_ablate.ipynb #90870ca0
-def judge_claims(summary: dict, claims: list = CLAIMS) -> list:
-    "One row per claim: the two means, the effect, the spread and the verdict (see the rule above)."
-    rows = []
-    for text, a, b, metric, paper in claims:
-        row = dict(claim=text, a=a, b=b, metric=metric, paper=paper, verdict="not run")
-        if a in summary and b in summary and metric in summary[a] and metric in summary[b]:
-            (ma, sa, na), (mb, sb, nb) = summary[a][metric], summary[b][metric]
-            d, s = ma - mb, math.sqrt(sa**2 + sb**2)
-            seeds_ok = all(n >= 2 or v == "warmup_only" for v, n in ((a, na), (b, nb)))
-            verdict = "inconclusive"
-            if seeds_ok and d > s:
-                verdict = "holds"
-            elif seeds_ok and d < -s:
-                verdict = "does not hold"
-            row.update(mean_a=ma, mean_b=mb, effect=round(d, 4), spread=round(s, 4), verdict=verdict)
-        rows.append(row)
-    return rows
 
 # %% ../../nbs/86_ablate.ipynb #2a01d529
 HEADLINE = [

@@ -11,8 +11,8 @@ from ..core.errors import IGRPOError
 from .world import WorldConfig
 
 # %% auto #0
-__all__ = ['PRESETS', 'ASSET_FORMAT', 'ToyPreset', 'get_preset', 'cache_root', 'ensure_writable', 'build_assets', 'ToyAssets',
-           'load_assets', 'measure_assets', 'entry_folder', 'is_complete', 'prepare', 'toy_assets']
+__all__ = ['PRESETS', 'ASSET_FORMAT', 'ToyPreset', 'get_preset', 'cache_root', 'ensure_writable', 'build_assets',
+           'measure_assets', 'ToyAssets', 'load_assets', 'entry_folder', 'is_complete', 'prepare', 'toy_assets']
 
 # %% ../../nbs/83_toy_assets.ipynb #8646a271
 @dataclass(frozen=True)
@@ -79,6 +79,19 @@ def build_assets(preset: ToyPreset, folder: Path, progress: bool = True) -> None
     )
     scorer.save(folder / "clip")
 
+# %% ../../nbs/83_toy_assets.ipynb #f1d3a622
+def measure_assets(assets: ToyAssets, n_test: int = 500) -> dict:
+    "Held-out quality of the image tokenizer and the CLIP."
+    from interleaved_grpo.toy.tokenizers import scene_pictures, vq_scene_accuracy
+    from interleaved_grpo.toy.clip import clip_top1
+
+    w = assets.preset.world
+    scenes, pics = scene_pictures("test", n_test, w, seed=assets.preset.seed)
+    return dict(
+        vq_scene_accuracy=vq_scene_accuracy(assets.image_tokenizer, scenes, pics, w),
+        clip_top1=clip_top1(assets.clip, n=512, cfg=w),
+    )
+
 # %% ../../nbs/83_toy_assets.ipynb #ae80455b
 @dataclass
 class ToyAssets:
@@ -106,19 +119,6 @@ def load_assets(preset: ToyPreset, folder: Path) -> ToyAssets:
     except (OSError, ValueError) as e:
         raise IGRPOError(f"cannot load the text tokenizer from {folder}: {e}") from None
     return ToyAssets(preset, folder, tok, PatchCodebook.load(folder / "image_tokenizer"), ToyClip.load(folder / "clip"))
-
-# %% ../../nbs/83_toy_assets.ipynb #f1d3a622
-def measure_assets(assets: ToyAssets, n_test: int = 500) -> dict:
-    "Held-out quality of the image tokenizer and the CLIP."
-    from interleaved_grpo.toy.tokenizers import scene_pictures, vq_scene_accuracy
-    from interleaved_grpo.toy.clip import clip_top1
-
-    w = assets.preset.world
-    scenes, pics = scene_pictures("test", n_test, w, seed=assets.preset.seed)
-    return dict(
-        vq_scene_accuracy=vq_scene_accuracy(assets.image_tokenizer, scenes, pics, w),
-        clip_top1=clip_top1(assets.clip, n=512, cfg=w),
-    )
 
 # %% ../../nbs/83_toy_assets.ipynb #918b37e2
 def entry_folder(preset_name: str, cache_dir=None) -> Path:

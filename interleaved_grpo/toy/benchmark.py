@@ -32,8 +32,8 @@ from interleaved_grpo.toy.world import (
 )
 
 # %% auto #0
-__all__ = ['task_to_json', 'task_from_json', 'toy_benchmark_tasks', 'export_toy_benchmark', 'oracle_judgement', 'ToyOracleJudge',
-           'score_toy', 'toy_table']
+__all__ = ['task_to_json', 'task_from_json', 'toy_benchmark_tasks', 'oracle_judgement', 'ToyOracleJudge', 'score_toy',
+           'toy_table', 'export_toy_benchmark']
 
 # %% ../../nbs/20_toy_benchmark.ipynb #ef321acb
 def _scene_json(s):
@@ -80,56 +80,6 @@ def task_from_json(d: dict, cfg: WorldConfig = WorldConfig(), tid: str = "") -> 
 def toy_benchmark_tasks(n_per_family: int = 40, cfg: WorldConfig = WorldConfig(), seed: int = 0) -> list:
     "The held-out test tasks `evaluate_policy` reports on (same seed, same order), family by family."
     return [t for f in FAMILIES for t in make_tasks("test", n_per_family, cfg, seed=seed, families=(f,))]
-
-# %% ../../nbs/20_toy_benchmark.ipynb #36c26291
-def export_toy_benchmark(out, n_per_family: int = 40, cfg: WorldConfig = WorldConfig(), seed: int = 0) -> dict:
-    "Write the toy benchmark in both formats under `out`; returns the two file paths."
-    out = Path(out)
-    mm_dir, ib_dir = out / "mmie", out / "interleavedbench"
-    mm, ib = [], []
-    for i, t in enumerate(toy_benchmark_tasks(n_per_family, cfg, seed)):
-        rid = f"toy-{t.family}-{i:04d}"
-        tj = task_to_json(t, cfg)
-        q = segments_to_files(t.prompt, mm_dir, f"{rid}_q")
-        gt = [{"text": t.answer_text, "image": None}] if t.family == "MSR" else [{"text": None, "image": None}]
-        mm.append(
-            {
-                "id": rid,
-                "question": q,
-                "answer": segments_to_files(t.reference, mm_dir, f"{rid}_gt"),
-                "model": "gt",
-                "gt_answer": gt,
-                "toy_task": tj,
-            }
-        )
-        ctx = [s.image for s in t.prompt if s.image is not None]
-        gold = [s.image for s in t.reference if s.image is not None]
-        imgs = []
-        for k, im in enumerate(ctx + gold):
-            rel = f"images/{rid}_{k}.png"
-            save_png(im, ib_dir / rel)
-            imgs.append(rel)
-        human = "\n".join(((s.text or "") + ("\n<image>" if s.image is not None else "")).strip() for s in t.prompt)
-        gpt = "\n".join(((s.text or "") + ("\n<image>" if s.image is not None else "")).strip() for s in t.reference)
-        ib.append(
-            {
-                "id": rid,
-                "task_name": f"toy_{t.family}",
-                "image": imgs,
-                "conversations": [{"from": "human", "value": human}, {"from": "gpt", "value": gpt}],
-                "output": segments_to_files(t.reference, ib_dir, f"{rid}_gt"),
-                "toy_task": tj,
-            }
-        )
-    mm_dir.mkdir(parents=True, exist_ok=True)
-    ib_dir.mkdir(parents=True, exist_ok=True)
-    (mm_dir / "data.json").write_text(json.dumps(mm, indent=1))
-    (ib_dir / "interleaved_bench.json").write_text(json.dumps(ib, indent=1))
-    (out / "README.md").write_text(
-        f"Toy benchmark: {n_per_family} held-out test tasks per family (SA, PBL, MSR), world {asdict(cfg)}, "
-        f"seed {seed}.\nAnswers in the files are the reference answers ('gt').\n"
-    )
-    return dict(mmie=mm_dir / "data.json", interleavedbench=ib_dir / "interleaved_bench.json")
 
 # %% ../../nbs/20_toy_benchmark.ipynb #1af43037
 def _clean(pic, scene, cfg, tol: float = 20.0) -> bool:
@@ -243,3 +193,53 @@ def toy_table(res: dict) -> str:
 
 EVAL_KINDS["toy"] = (score_toy, toy_table)
 JUDGES["toy-oracle"] = ToyOracleJudge
+
+# %% ../../nbs/20_toy_benchmark.ipynb #36c26291
+def export_toy_benchmark(out, n_per_family: int = 40, cfg: WorldConfig = WorldConfig(), seed: int = 0) -> dict:
+    "Write the toy benchmark in both formats under `out`; returns the two file paths."
+    out = Path(out)
+    mm_dir, ib_dir = out / "mmie", out / "interleavedbench"
+    mm, ib = [], []
+    for i, t in enumerate(toy_benchmark_tasks(n_per_family, cfg, seed)):
+        rid = f"toy-{t.family}-{i:04d}"
+        tj = task_to_json(t, cfg)
+        q = segments_to_files(t.prompt, mm_dir, f"{rid}_q")
+        gt = [{"text": t.answer_text, "image": None}] if t.family == "MSR" else [{"text": None, "image": None}]
+        mm.append(
+            {
+                "id": rid,
+                "question": q,
+                "answer": segments_to_files(t.reference, mm_dir, f"{rid}_gt"),
+                "model": "gt",
+                "gt_answer": gt,
+                "toy_task": tj,
+            }
+        )
+        ctx = [s.image for s in t.prompt if s.image is not None]
+        gold = [s.image for s in t.reference if s.image is not None]
+        imgs = []
+        for k, im in enumerate(ctx + gold):
+            rel = f"images/{rid}_{k}.png"
+            save_png(im, ib_dir / rel)
+            imgs.append(rel)
+        human = "\n".join(((s.text or "") + ("\n<image>" if s.image is not None else "")).strip() for s in t.prompt)
+        gpt = "\n".join(((s.text or "") + ("\n<image>" if s.image is not None else "")).strip() for s in t.reference)
+        ib.append(
+            {
+                "id": rid,
+                "task_name": f"toy_{t.family}",
+                "image": imgs,
+                "conversations": [{"from": "human", "value": human}, {"from": "gpt", "value": gpt}],
+                "output": segments_to_files(t.reference, ib_dir, f"{rid}_gt"),
+                "toy_task": tj,
+            }
+        )
+    mm_dir.mkdir(parents=True, exist_ok=True)
+    ib_dir.mkdir(parents=True, exist_ok=True)
+    (mm_dir / "data.json").write_text(json.dumps(mm, indent=1))
+    (ib_dir / "interleaved_bench.json").write_text(json.dumps(ib, indent=1))
+    (out / "README.md").write_text(
+        f"Toy benchmark: {n_per_family} held-out test tasks per family (SA, PBL, MSR), world {asdict(cfg)}, "
+        f"seed {seed}.\nAnswers in the files are the reference answers ('gt').\n"
+    )
+    return dict(mmie=mm_dir / "data.json", interleavedbench=ib_dir / "interleaved_bench.json")

@@ -28,8 +28,8 @@ from interleaved_grpo.toy.world import (
 )
 
 # %% auto #0
-__all__ = ['UNDERSTAND_PROMPT', 'T2I_PROMPT', 'understanding_example', 't2i_prompt', 't2i_example', 'toy_sources', 'toy_prompts',
-           'eval_prompts', 'oracle_summary', 'evaluate_policy', 'OracleEvaluator', 'OracleReward']
+__all__ = ['UNDERSTAND_PROMPT', 'T2I_PROMPT', 'understanding_example', 't2i_prompt', 't2i_example', 'toy_sources',
+           'oracle_summary', 'eval_prompts', 'evaluate_policy', 'OracleEvaluator', 'toy_prompts', 'OracleReward']
 
 # %% ../../nbs/15_toy_plugins.ipynb #071017ee
 UNDERSTAND_PROMPT = "describe the picture."
@@ -67,29 +67,6 @@ def toy_sources(
     t2i = [t2i_example(s, cfg) for s in _train_scenes(n_t2i, cfg, rng)]
     return {"interleaved": inter, "understanding": und, "t2i": t2i}
 
-# %% ../../nbs/15_toy_plugins.ipynb #98ac7112
-def toy_prompts(
-    split: str, n: int, world: WorldConfig = WorldConfig(), seed: int = 0, families=FAMILIES
-) -> PromptSource:
-    "`n` toy tasks of `split` as a `PromptSource` (task in `meta`)."
-    items = [
-        PromptItem(t.prompt, t.reference, t.n_steps, t.id, meta=t)
-        for t in make_tasks(split, n, world, seed=seed, families=families)
-    ]
-    return PromptSource(items, max_steps=max(world.steps))
-
-# %% ../../nbs/15_toy_plugins.ipynb #e13d829b
-def eval_prompts(cfg: WorldConfig, n: int, seed: int = 0, split: str = "test") -> dict:
-    """Held-out evaluation prompts of `split` (test; val for model selection): tasks per family, scenes for
-    understanding and text-to-image."""
-    rng, scenes = random.Random(f"eval-scenes-{seed}" + ("" if split == "test" else f"-{split}")), []
-    while len(scenes) < n:
-        s = random_scene(rng, cfg, rng.randint(1, cfg.n_cells))
-        if scene_split(s) == split:
-            scenes.append(s)
-    tasks = {f: make_tasks(split, n, cfg, seed=seed, families=(f,)) for f in FAMILIES}
-    return dict(tasks=tasks, scenes=scenes)
-
 # %% ../../nbs/15_toy_plugins.ipynb #80cee776
 def oracle_summary(grades: dict) -> dict:
     """Oracle metrics of `grade` results given per family: overall format_ok / interleaved_step_acc /
@@ -105,6 +82,18 @@ def oracle_summary(grades: dict) -> dict:
             for f, gs in grades.items()
         },
     )
+
+# %% ../../nbs/15_toy_plugins.ipynb #e13d829b
+def eval_prompts(cfg: WorldConfig, n: int, seed: int = 0, split: str = "test") -> dict:
+    """Held-out evaluation prompts of `split` (test; val for model selection): tasks per family, scenes for
+    understanding and text-to-image."""
+    rng, scenes = random.Random(f"eval-scenes-{seed}" + ("" if split == "test" else f"-{split}")), []
+    while len(scenes) < n:
+        s = random_scene(rng, cfg, rng.randint(1, cfg.n_cells))
+        if scene_split(s) == split:
+            scenes.append(s)
+    tasks = {f: make_tasks(split, n, cfg, seed=seed, families=(f,)) for f in FAMILIES}
+    return dict(tasks=tasks, scenes=scenes)
 
 # %% ../../nbs/15_toy_plugins.ipynb #4f1a1df2
 def evaluate_policy(
@@ -178,6 +167,17 @@ class OracleEvaluator(Evaluator):
 
     def evaluate(self, policy, split: str = "val") -> dict:
         return evaluate_policy(policy, self.world, self.n, self.cfg_scale, self.seed, self.batch_size, split)
+
+# %% ../../nbs/15_toy_plugins.ipynb #98ac7112
+def toy_prompts(
+    split: str, n: int, world: WorldConfig = WorldConfig(), seed: int = 0, families=FAMILIES
+) -> PromptSource:
+    "`n` toy tasks of `split` as a `PromptSource` (task in `meta`)."
+    items = [
+        PromptItem(t.prompt, t.reference, t.n_steps, t.id, meta=t)
+        for t in make_tasks(split, n, world, seed=seed, families=families)
+    ]
+    return PromptSource(items, max_steps=max(world.steps))
 
 # %% ../../nbs/15_toy_plugins.ipynb #0d8cd452
 class OracleReward(RewardFn):

@@ -11,8 +11,8 @@ from ..core.trajectory import Segment
 from ..core.errors import IGRPOError
 
 # %% auto #0
-__all__ = ['COLOURS', 'SHAPES', 'POSITION_NAMES', 'BACKGROUND', 'Scene', 'FAMILIES', 'WorldConfig', 'Obj', 'empty_scene',
-           'scene_objects', 'caption', 'dense_caption', 'scene_key', 'scene_split', 'shape_masks', 'cell_slice',
+__all__ = ['COLOURS', 'SHAPES', 'POSITION_NAMES', 'BACKGROUND', 'Scene', 'FAMILIES', 'WorldConfig', 'empty_scene',
+           'scene_objects', 'Obj', 'caption', 'dense_caption', 'scene_key', 'scene_split', 'shape_masks', 'cell_slice',
            'render', 'Action', 'sentence', 'apply_action', 'possible_actions', 'parse_picture', 'parse_sentence',
            'parse_caption', 'Task', 'random_scene', 'make_task', 'make_tasks', 'grade', 'show_task',
            'oracle_noise_curve']
@@ -64,15 +64,6 @@ class WorldConfig:
     def positions(self):
         return POSITION_NAMES[self.grid]
 
-# %% ../../nbs/03_toy_world.ipynb #d1c47fad
-@dataclass(frozen=True, order=True)
-class Obj:
-    shape: str
-    colour: str
-
-    def __str__(self):
-        return f"{self.colour} {self.shape}"
-
 # %% ../../nbs/03_toy_world.ipynb #973b60fb
 Scene = tuple  # one entry per cell: Obj or None
 
@@ -84,6 +75,15 @@ def empty_scene(cfg: WorldConfig) -> Scene:
 def scene_objects(scene: Scene) -> dict:
     "Map each object in `scene` to its cell index."
     return {o: i for i, o in enumerate(scene) if o is not None}
+
+# %% ../../nbs/03_toy_world.ipynb #d1c47fad
+@dataclass(frozen=True, order=True)
+class Obj:
+    shape: str
+    colour: str
+
+    def __str__(self):
+        return f"{self.colour} {self.shape}"
 
 # %% ../../nbs/03_toy_world.ipynb #037f3a9a
 def caption(scene: Scene, cfg: WorldConfig) -> str:

@@ -19,8 +19,8 @@ from .grpo import TrainConfig, train_grpo, plot_training
 from .checkpoint import read_metrics
 
 # %% auto #0
-__all__ = ['REAL_RUN_KEYS', 'RunSources', 'read_run_settings', 'is_real_run', 'run_reward_fns', 'run_grpo_job', 'WarmupSources',
-           'read_warmup_settings', 'run_warmup_job']
+__all__ = ['REAL_RUN_KEYS', 'RunSources', 'read_run_settings', 'is_real_run', 'run_reward_fns', 'run_grpo_job',
+           'read_warmup_settings', 'WarmupSources', 'run_warmup_job']
 
 # %% ../../nbs/21_run.ipynb #0e9697d1
 @dataclass
@@ -205,6 +205,16 @@ def _policy_from(name_or_path: str) -> Policy:
     p = Path(name_or_path)
     return Policy.load(p, dtype=torch.float32) if p.exists() else Policy.from_janus(name_or_path, dtype=torch.float32)
 
+# %% ../../nbs/21_run.ipynb #5cbb1ec4
+def read_warmup_settings(config_file=None, overrides: list | None = None) -> tuple:
+    "(WarmupConfig, WarmupSources) from a settings file and `key=value` overrides, checked."
+    from interleaved_grpo.train.warmup import WarmupConfig
+
+    items = _settings_items(config_file, overrides)
+    cfg, src = _split_settings(items, WarmupConfig(), WarmupSources())
+    src.check()
+    return cfg, src
+
 # %% ../../nbs/21_run.ipynb #57a8dae4
 @dataclass
 class WarmupSources:
@@ -243,16 +253,6 @@ class WarmupSources:
             for p in fs:
                 if not Path(p).exists():
                     raise IGRPOError(f"{k} data file not found: {p}")
-
-# %% ../../nbs/21_run.ipynb #5cbb1ec4
-def read_warmup_settings(config_file=None, overrides: list | None = None) -> tuple:
-    "(WarmupConfig, WarmupSources) from a settings file and `key=value` overrides, checked."
-    from interleaved_grpo.train.warmup import WarmupConfig
-
-    items = _settings_items(config_file, overrides)
-    cfg, src = _split_settings(items, WarmupConfig(), WarmupSources())
-    src.check()
-    return cfg, src
 
 # %% ../../nbs/21_run.ipynb #6b6d8503
 def run_warmup_job(

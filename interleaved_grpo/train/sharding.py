@@ -9,8 +9,8 @@ import torch
 from ..core.errors import IGRPOError
 
 # %% auto #0
-__all__ = ['is_sharded', 'whole', 'freeze_loss_free', 'shard', 'touch_names', 'gather_state_dict', 'GatheredOptimizerState',
-           'reshard_optimizer_state', 'release']
+__all__ = ['is_sharded', 'whole', 'freeze_loss_free', 'shard', 'gather_state_dict', 'GatheredOptimizerState',
+           'reshard_optimizer_state', 'touch_names', 'release']
 
 # %% ../../nbs/24_sharding.ipynb #2f707099
 def is_sharded(module) -> bool:
@@ -51,12 +51,6 @@ def shard(scorer: torch.nn.Module, model, device, num_processes: int) -> None:
     scorer.touch_names = touch_names(scorer, model)  # before sharding: names, kept
     fully_shard(scorer, mesh=mesh, ignored_params=free or None)
 
-# %% ../../nbs/24_sharding.ipynb #fc09b67f
-def touch_names(scorer: torch.nn.Module, model) -> list:
-    "Names (in `scorer`) of the trainable weights outside the backbone's layers: the root unit's."
-    in_layers = {id(p) for layer in getattr(model.backbone(), "layers", []) for p in layer.parameters()}
-    return [n for n, p in scorer.named_parameters() if p.requires_grad and id(p) not in in_layers]
-
 # %% ../../nbs/24_sharding.ipynb #0f98f42d
 def gather_state_dict(module, keep: bool = True) -> dict | None:
     "`module.state_dict()` with whole tensors on the CPU (a collective call); None where `keep` is False."
@@ -95,6 +89,12 @@ def reshard_optimizer_state(opt) -> None:
             for k, v in opt.state.get(p, {}).items():
                 if torch.is_tensor(v) and not isinstance(v, DTensor) and v.shape == p.shape:
                     opt.state[p][k] = distribute_tensor(v.to(p.device_mesh.device_type), p.device_mesh, p.placements)
+
+# %% ../../nbs/24_sharding.ipynb #fc09b67f
+def touch_names(scorer: torch.nn.Module, model) -> list:
+    "Names (in `scorer`) of the trainable weights outside the backbone's layers: the root unit's."
+    in_layers = {id(p) for layer in getattr(model.backbone(), "layers", []) for p in layer.parameters()}
+    return [n for n, p in scorer.named_parameters() if p.requires_grad and id(p) not in in_layers]
 
 # %% ../../nbs/24_sharding.ipynb #853f7f11
 def release(module) -> None:
