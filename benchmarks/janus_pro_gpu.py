@@ -15,6 +15,7 @@ language model's matmul parameters
 (embeddings excluded, heads included), attention's 12 L d T per token added; recomputation (gradient checkpointing,
 chunked heads) is not counted.
 """
+
 import argparse, copy, json, statistics, sys, time
 from contextlib import nullcontext
 import torch
@@ -28,12 +29,25 @@ PEAK_BF16 = {"H100": 989e12, "H200": 989e12, "A100": 312e12}  # dense bf16 tenso
 
 
 def pro_1b_config(text_vocab_size: int = 102400, image_token_id: int = 100581):
-    "Janus-Pro-1B's shapes as a `JanusConfig` (vision tower and VQ-VAE are transformers' defaults, which are Janus-Pro's)."
+    """Janus-Pro-1B's shapes as a `JanusConfig` (vision tower and VQ-VAE are transformers' defaults, which are
+    Janus-Pro's)."""
     from transformers import JanusConfig
-    return JanusConfig(text_config=dict(model_type="llama", vocab_size=text_vocab_size, hidden_size=2048,
-                                        intermediate_size=5632, num_hidden_layers=24, num_attention_heads=16,
-                                        num_key_value_heads=16, max_position_embeddings=16384, tie_word_embeddings=False),
-                       image_token_id=image_token_id, tie_word_embeddings=False)
+
+    return JanusConfig(
+        text_config=dict(
+            model_type="llama",
+            vocab_size=text_vocab_size,
+            hidden_size=2048,
+            intermediate_size=5632,
+            num_hidden_layers=24,
+            num_attention_heads=16,
+            num_key_value_heads=16,
+            max_position_embeddings=16384,
+            tie_word_embeddings=False,
+        ),
+        image_token_id=image_token_id,
+        tie_word_embeddings=False,
+    )
 
 
 def sync():
@@ -55,7 +69,7 @@ def timed(f, repeats, warm=None):
 
 
 def peak_gib():
-    return round(torch.cuda.max_memory_allocated() / 2 ** 30, 2) if torch.cuda.is_available() else float("nan")
+    return round(torch.cuda.max_memory_allocated() / 2**30, 2) if torch.cuda.is_available() else float("nan")
 
 
 def matmul_params(hf) -> int:
@@ -69,9 +83,12 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--size", choices=["pro-1b", "tiny"], default="pro-1b")
     ap.add_argument("--rows", type=int, nargs="*", default=[16, 64], help="rollout rows (prompts x G) to time")
-    ap.add_argument("--train", nargs="*", default=["8:no_cfg:nockpt:0", "8:cfg_detached_uncond:gradckpt:128",
-                                                    "16:cfg_detached_uncond:gradckpt:128"],
-                    help="update settings to time, each rows:image_logprob:nockpt|gradckpt:logprob_chunk_size")
+    ap.add_argument(
+        "--train",
+        nargs="*",
+        default=["8:no_cfg:nockpt:0", "8:cfg_detached_uncond:gradckpt:128", "16:cfg_detached_uncond:gradckpt:128"],
+        help="update settings to time, each rows:image_logprob:nockpt|gradckpt:logprob_chunk_size",
+    )
     ap.add_argument("--steps-per-answer", type=int, default=2, help="text+picture steps in the synthetic trajectory")
     ap.add_argument("--text-tokens", type=int, default=64)
     ap.add_argument("--prompt-len", type=int, default=64)
@@ -83,8 +100,13 @@ def main():
     a = ap.parse_args()
     dev = "cuda" if torch.cuda.is_available() else "cpu"
     import transformers
-    res = {"size": a.size, "device": torch.cuda.get_device_name() if dev == "cuda" else "cpu",
-           "torch": torch.__version__, "transformers": transformers.__version__}
+
+    res = {
+        "size": a.size,
+        "device": torch.cuda.get_device_name() if dev == "cuda" else "cpu",
+        "torch": torch.__version__,
+        "transformers": transformers.__version__,
+    }
 
     def say(k, v):
         res[k] = v
@@ -93,17 +115,30 @@ def main():
             open(a.out, "w").write(json.dumps(res, indent=1))
 
     from transformers import JanusForConditionalGeneration
+
     if a.size == "pro-1b":
         cfg, V = pro_1b_config(), 102400
     else:
-        cfg, V = tiny_janus_config("test", text_vocab_size=1000, image_vocab_size=64, image_len=16, image_size=32,
-                                   max_positions=4096), 1000
+        cfg, V = (
+            tiny_janus_config(
+                "test", text_vocab_size=1000, image_vocab_size=64, image_len=16, image_size=32, max_positions=4096
+            ),
+            1000,
+        )
     torch.manual_seed(0)
     with torch.device(dev):
         hf = JanusForConditionalGeneration(cfg)  # fp32 master weights, built on the device
     N = cfg.vision_config.num_image_tokens
-    spec = TokenSpec(bos_id=V - 10, eos_id=V - 9, pad_id=V - 8, boi_id=V - 7, eoi_id=V - 6, image_len=N,
-                     user_ids=(V - 5,), assistant_ids=(V - 4,))
+    spec = TokenSpec(
+        bos_id=V - 10,
+        eos_id=V - 9,
+        pad_id=V - 8,
+        boi_id=V - 7,
+        eoi_id=V - 6,
+        image_len=N,
+        user_ids=(V - 5,),
+        assistant_ids=(V - 4,),
+    )
     n_mm = matmul_params(hf)
     say("params_total_M", round(sum(p.numel() for p in hf.parameters()) / 1e6, 1))
     say("params_matmul_M", round(n_mm / 1e6, 1))
@@ -111,8 +146,10 @@ def main():
 
     def prompt(end_boi=False):
         w = torch.randint(100, V - 100, (a.prompt_len,))
-        ids = torch.cat([torch.tensor([spec.bos_id, spec.user_ids[0]]), w, torch.tensor([spec.assistant_ids[0]])]
-                        + ([torch.tensor([spec.boi_id])] if end_boi else []))
+        ids = torch.cat(
+            [torch.tensor([spec.bos_id, spec.user_ids[0]]), w, torch.tensor([spec.assistant_ids[0]])]
+            + ([torch.tensor([spec.boi_id])] if end_boi else [])
+        )
         mod = torch.where((ids >= 100) & (ids < V - 100), TEXT, SPECIAL)
         return Encoded(ids, mod, torch.zeros(len(ids), dtype=torch.bool), [])
 
@@ -121,16 +158,22 @@ def main():
     autocast = (lambda: torch.autocast(dev, dtype=torch.bfloat16)) if dev == "cuda" else nullcontext
     model = JanusAdapter(hf).eval()
     m16 = JanusAdapter(copy.deepcopy(hf).to(torch.bfloat16)).eval() if dev == "cuda" else model
-    variants = [("eager_bf16", m16, nullcontext, False, generate), ("graphs_bf16", m16, nullcontext, True, generate),
-                ("graphs_autocast_fp32", model, autocast, True, generate)]
+    variants = [
+        ("eager_bf16", m16, nullcontext, False, generate),
+        ("graphs_bf16", m16, nullcontext, True, generate),
+        ("graphs_autocast_fp32", model, autocast, True, generate),
+    ]
     if a.old_decoder:  # the decoder before this version, loaded from a file
         import importlib.util
+
         spec_ = importlib.util.spec_from_file_location("old_decoding", a.old_decoder)
         old = importlib.util.module_from_spec(spec_)
         sys.modules["old_decoding"] = old
         spec_.loader.exec_module(old)
-        variants += [("old_autocast_fp32", model, autocast, False, old.generate),
-                     ("old_bf16", m16, nullcontext, False, old.generate)]
+        variants += [
+            ("old_autocast_fp32", model, autocast, False, old.generate),
+            ("old_bf16", m16, nullcontext, False, old.generate),
+        ]
     if a.decode_variants is not None:
         variants = [v for v in variants if v[0] in a.decode_variants]
     for rows in a.rows:
@@ -144,6 +187,7 @@ def main():
                 sc.max_new_tokens = n
                 with ctx():
                     return gen_fn(m, pics, spec, sc, row_seeds=list(range(rows)))
+
             try:
                 if dev == "cuda":
                     torch.cuda.reset_peak_memory_stats()
@@ -156,15 +200,30 @@ def main():
             except Exception as e:  # keep going: the other figures still count
                 say(f"decode_rows{rows}_{name}_error", f"{type(e).__name__}: {str(e)[:300]}")
     if a.rows:  # same codes eager and graphed; text decoding
-        g_a = generate(m16, pics[:4], spec, SamplingConfig(max_new_tokens=N + 1, cfg_scale=a.cfg, max_images=1,
-                                                           stop_at_max_images=True, cuda_graphs=False), row_seeds=[0, 1, 2, 3])
-        g_b = generate(m16, pics[:4], spec, SamplingConfig(max_new_tokens=N + 1, cfg_scale=a.cfg, max_images=1,
-                                                           stop_at_max_images=True, cuda_graphs=True), row_seeds=[0, 1, 2, 3])
+        g_a = generate(
+            m16,
+            pics[:4],
+            spec,
+            SamplingConfig(
+                max_new_tokens=N + 1, cfg_scale=a.cfg, max_images=1, stop_at_max_images=True, cuda_graphs=False
+            ),
+            row_seeds=[0, 1, 2, 3],
+        )
+        g_b = generate(
+            m16,
+            pics[:4],
+            spec,
+            SamplingConfig(
+                max_new_tokens=N + 1, cfg_scale=a.cfg, max_images=1, stop_at_max_images=True, cuda_graphs=True
+            ),
+            row_seeds=[0, 1, 2, 3],
+        )
         say("graphs_equal_eager_codes_share", round(float((g_a.ids == g_b.ids).float().mean()), 4))
         txts = [prompt() for _ in range(a.rows[0])]
         for name, graphs in (("eager_bf16", False), ("graphs_bf16", True)):
-            sc = SamplingConfig(max_new_tokens=a.text_tokens, min_new_tokens=a.text_tokens, max_images=0,
-                                cuda_graphs=graphs)
+            sc = SamplingConfig(
+                max_new_tokens=a.text_tokens, min_new_tokens=a.text_tokens, max_images=0, cuda_graphs=graphs
+            )
             t = timed(lambda: generate(m16, txts, spec, sc, row_seeds=list(range(len(txts)))), a.repeats)
             say(f"text_rows{len(txts)}_{name}_tokens_per_s", round(len(txts) * a.text_tokens / t))
     if m16 is not model:
@@ -182,16 +241,21 @@ def main():
             t = torch.randint(100, V - 100, (a.text_tokens,))
             c = torch.randint(0, cfg.vq_config.num_embeddings, (N,))
             ids += [t, torch.tensor([spec.boi_id]), c, torch.tensor([spec.eoi_id])]
-            mod += [torch.full((a.text_tokens,), TEXT), torch.tensor([SPECIAL]), torch.full((N,), IMAGE),
-                    torch.tensor([SPECIAL])]
+            mod += [
+                torch.full((a.text_tokens,), TEXT),
+                torch.tensor([SPECIAL]),
+                torch.full((N,), IMAGE),
+                torch.tensor([SPECIAL]),
+            ]
         ids.append(torch.tensor([spec.eos_id]))
         mod.append(torch.tensor([SPECIAL]))
         ids, mod = torch.cat(ids), torch.cat(mod)
         is_ans = torch.zeros(len(ids), dtype=torch.bool)
-        is_ans[len(p.ids):] = True
+        is_ans[len(p.ids) :] = True
         return Encoded(ids, mod, is_ans, [len(ids) - 1])
 
     from accelerate import Accelerator
+
     T = len(trajectory())
     L, D = cfg.text_config.num_hidden_layers, cfg.text_config.hidden_size
     say("train_trajectory_tokens", T)
@@ -225,6 +289,7 @@ def main():
             acc.clip_grad_norm_(scorer.parameters(), 1.0)
             opt.step()
             opt.zero_grad()
+
         if dev == "cuda":
             torch.cuda.empty_cache()
             torch.cuda.reset_peak_memory_stats()

@@ -1,4 +1,5 @@
-"""The Janus-Pro-1B recipe (`configs/janus-pro-1b/`) run as a GPU user starts it, on a model with Janus-Pro-1B's shapes and
+"""The Janus-Pro-1B recipe (`configs/janus-pro-1b/`) run as a GPU user starts it, on a model with Janus-Pro-1B's shapes
+and
 random weights: `igrpo warmup --config` then `igrpo train --config --init` for a few steps each. Records each
 command's wall time, the warm-up's step time and tokens/s, and per GRPO step the step time, the share spent in rollouts,
 rollout tokens/s and peak GPU memory.
@@ -13,6 +14,7 @@ open_clip model (config JSON + safetensors) for r_v; and an OpenAI-compatible cr
 a fixed score. The shipped configs are used as they are except for paths, step counts and the settings named in
 `--warmup-set` / `--train-set` (printed in the results). Speed and memory are measured, never quality.
 """
+
 import argparse, json, shutil, subprocess, sys, threading, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -44,6 +46,7 @@ def build_model(folder: Path, size: str):
     from interleaved_grpo.core.codecs import tiny_janus_processor, JANUS_SPECIAL
     from interleaved_grpo.core.model import tiny_janus_config
     from janus_pro_gpu import pro_1b_config
+
     words = []
     for line in (DATA / "prompts.example.jsonl").read_text().splitlines():
         rec = json.loads(line)
@@ -78,7 +81,9 @@ def build_data(folder: Path):
     inter = [{"id": r["id"], "prompt": r["prompt"], "answer": r["reference"]} for r in recs if "reference" in r]
     (folder / "interleaved.jsonl").write_text("".join(json.dumps(r) + "\n" for r in inter))
     pics = [s["image"] for r in inter for s in r["answer"] if s.get("image")]
-    und = [{"id": f"u{i}", "image": p, "question": "what is there ?", "answer": "a circle ."} for i, p in enumerate(pics)]
+    und = [
+        {"id": f"u{i}", "image": p, "question": "what is there ?", "answer": "a circle ."} for i, p in enumerate(pics)
+    ]
     t2i = [{"id": f"t{i}", "caption": "draw : a red circle .", "image": p} for i, p in enumerate(pics)]
     (folder / "understanding.jsonl").write_text("".join(json.dumps(r) + "\n" for r in und))
     (folder / "text_to_image.jsonl").write_text("".join(json.dumps(r) + "\n" for r in t2i))
@@ -88,8 +93,12 @@ def build_clip(folder: Path):
     "A tiny open_clip model as a config JSON and a safetensors weights file."
     from safetensors.torch import save_file
     from interleaved_grpo.rl.scorers import clip_scorer
-    tiny = {"embed_dim": 32, "vision_cfg": {"image_size": 32, "layers": 1, "width": 64, "patch_size": 8},
-            "text_cfg": {"context_length": 16, "vocab_size": 49408, "width": 64, "heads": 2, "layers": 1}}
+
+    tiny = {
+        "embed_dim": 32,
+        "vision_cfg": {"image_size": 32, "layers": 1, "width": 64, "patch_size": 8},
+        "text_cfg": {"context_length": 16, "vocab_size": 49408, "width": 64, "heads": 2, "layers": 1},
+    }
     (folder / "tiny-clip.json").write_text(json.dumps(tiny))
     clip = clip_scorer(str(folder / "tiny-clip.json"))
     save_file({k: v.contiguous() for k, v in clip.model.state_dict().items()}, str(folder / "tiny-clip.safetensors"))
@@ -116,8 +125,13 @@ def main():
     out.mkdir(parents=True, exist_ok=True)
     res_path = Path(a.results) if a.results else out / "recipe.json"
     dev = torch.cuda.get_device_name() if torch.cuda.is_available() else "cpu"
-    res = {"device": dev, "size": a.size, "torch": torch.__version__, "warmup_set": a.warmup_set,
-           "train_set": a.train_set}
+    res = {
+        "device": dev,
+        "size": a.size,
+        "torch": torch.__version__,
+        "warmup_set": a.warmup_set,
+        "train_set": a.train_set,
+    }
 
     def say(k, v):
         res[k] = v
@@ -133,26 +147,57 @@ def main():
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{srv.server_address[1]}/v1"
     cfgs = ROOT / "configs" / "janus-pro-1b"
-    paths = [f"model_name_or_path={out / 'janus'}", f"interleaved_files=[{out / 'interleaved.jsonl'}]",
-             f"understanding_files=[{out / 'understanding.jsonl'}]",
-             f"text_to_image_files=[{out / 'text_to_image.jsonl'}]", "save_steps=1000"]
+    paths = [
+        f"model_name_or_path={out / 'janus'}",
+        f"interleaved_files=[{out / 'interleaved.jsonl'}]",
+        f"understanding_files=[{out / 'understanding.jsonl'}]",
+        f"text_to_image_files=[{out / 'text_to_image.jsonl'}]",
+        "save_steps=1000",
+    ]
     rc = None
     if not a.skip_warmup:
-        rc, wall = igrpo("warmup", "--config", str(cfgs / "warmup.yaml"), "--out", str(out / "warm"), "--quiet",
-                         "--set", *paths, *a.warmup_set, log=out / "warmup.log")
+        rc, wall = igrpo(
+            "warmup",
+            "--config",
+            str(cfgs / "warmup.yaml"),
+            "--out",
+            str(out / "warm"),
+            "--quiet",
+            "--set",
+            *paths,
+            *a.warmup_set,
+            log=out / "warmup.log",
+        )
         say("warmup_exit", rc)
         say("warmup_wall_s", wall)
     if rc == 0:
         rows = [json.loads(line) for line in (out / "warm" / "metrics.jsonl").read_text().splitlines()]
         say("warmup_metrics", rows)
     init = out / "warm" if rc == 0 else out / "janus"
-    sets = [f"prompts_file={out / 'prompts.jsonl'}", f"val_prompts_file={out / 'val_prompts.jsonl'}",
-            f"critic_base_url={url}", f"clip_model={out / 'tiny-clip.json'}",
-            f"clip_pretrained={out / 'tiny-clip.safetensors'}", "save_steps=1000"]
+    sets = [
+        f"prompts_file={out / 'prompts.jsonl'}",
+        f"val_prompts_file={out / 'val_prompts.jsonl'}",
+        f"critic_base_url={url}",
+        f"clip_model={out / 'tiny-clip.json'}",
+        f"clip_pretrained={out / 'tiny-clip.safetensors'}",
+        "save_steps=1000",
+    ]
     if not torch.cuda.is_available():
         sets += ["mixed_precision=no"]
-    rc, wall = igrpo("train", "--config", str(cfgs / "grpo.yaml"), "--init", str(init), "--out", str(out / "grpo"),
-                     "--quiet", "--set", *sets, *a.train_set, log=out / "train.log")
+    rc, wall = igrpo(
+        "train",
+        "--config",
+        str(cfgs / "grpo.yaml"),
+        "--init",
+        str(init),
+        "--out",
+        str(out / "grpo"),
+        "--quiet",
+        "--set",
+        *sets,
+        *a.train_set,
+        log=out / "train.log",
+    )
     say("train_exit", rc)
     say("train_wall_s", wall)
     if rc == 0:

@@ -6,6 +6,7 @@ tokens, CFG 3), each run in a fresh process so the settings are read when torch 
 
 Prints seconds per rollout alone, each of two concurrent jobs, and the ratio (two at once / alone).
 """
+
 import argparse, os, subprocess, sys, time
 
 SETTINGS = {  # name: environment for the worker (None: unset; nothing set = what interleaved_grpo sets)
@@ -26,13 +27,26 @@ def worker(repeats: int) -> None:
 
     m = build_tiny_janus("toy", text_vocab_size=64, image_vocab_size=64, image_len=16).eval()
     V = 64
-    spec = TokenSpec(bos_id=V - 10, eos_id=V - 9, pad_id=V - 8, boi_id=V - 7, eoi_id=V - 6, image_len=16,
-                     user_ids=(V - 5,), assistant_ids=(V - 4,))
+    spec = TokenSpec(
+        bos_id=V - 10,
+        eos_id=V - 9,
+        pad_id=V - 8,
+        boi_id=V - 7,
+        eoi_id=V - 6,
+        image_len=16,
+        user_ids=(V - 5,),
+        assistant_ids=(V - 4,),
+    )
     torch.manual_seed(0)
     ps = []
     for i in range(64):
-        ids = torch.cat([torch.tensor([spec.bos_id, spec.user_ids[0]]), torch.randint(0, 40, (10 + i % 8,)),
-                         torch.tensor([spec.assistant_ids[0]])])
+        ids = torch.cat(
+            [
+                torch.tensor([spec.bos_id, spec.user_ids[0]]),
+                torch.randint(0, 40, (10 + i % 8,)),
+                torch.tensor([spec.assistant_ids[0]]),
+            ]
+        )
         ps.append(Encoded(ids, torch.where(ids < 40, TEXT, SPECIAL), torch.zeros(len(ids), dtype=torch.bool), []))
     sc = SamplingConfig(max_new_tokens=106, cfg_scale=3.0, temperature=1.2, image_temperature=1.2)
     generate(m, ps, spec, sc, row_seeds=list(range(64)))
@@ -62,8 +76,11 @@ def main():
     for name in a.settings:
         alone = run(SETTINGS[name], 1, a.repeats)[0]
         two = run(SETTINGS[name], 2, a.repeats)
-        print(f"{name:12s} alone {alone:6.2f} s   two at once {two[0]:6.2f} / {two[1]:6.2f} s   "
-              f"ratio {max(two) / alone:5.2f}", flush=True)
+        print(
+            f"{name:12s} alone {alone:6.2f} s   two at once {two[0]:6.2f} / {two[1]:6.2f} s   "
+            f"ratio {max(two) / alone:5.2f}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

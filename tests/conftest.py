@@ -30,16 +30,25 @@ def fresh_cache(tmp_path_factory):
 
 
 def kill_after_checkpoint(args, out, step_name, env=None, timeout=1200):
-    """Start `igrpo *args`, SIGKILL it once `out/checkpoints/latest` names `step_name` or later; returns the checkpoint name
+    """Start `igrpo *args`, SIGKILL it once `out/checkpoints/latest` names `step_name` or later; returns the checkpoint
+    name
     that `latest` held when the process died."""
     import signal, time
-    p = subprocess.Popen([str(BIN / "igrpo"), *args], env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL,
-                         stderr=subprocess.PIPE, text=True)
+
+    p = subprocess.Popen(
+        [str(BIN / "igrpo"), *args],
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     latest = Path(out) / "checkpoints" / "latest"
     deadline = time.time() + timeout
     while time.time() < deadline and p.poll() is None:
-        if latest.exists() and latest.read_text().strip() >= step_name: break
+        if latest.exists() and latest.read_text().strip() >= step_name:
+            break
         time.sleep(0.2)
     assert p.poll() is None, f"the run ended before it could be killed: {p.stderr.read()[-2000:]}"
-    p.send_signal(signal.SIGKILL); p.wait()
+    p.send_signal(signal.SIGKILL)
+    p.wait()
     return latest.read_text().strip()

@@ -1,5 +1,6 @@
 """`igrpo prepare` end to end: build from an empty cache, reuse, interrupted builds, and bad input."""
-import json, os, signal, subprocess, sys, time
+
+import json, os, signal, subprocess, time
 from pathlib import Path
 import pytest
 from conftest import run_igrpo, BIN
@@ -20,7 +21,7 @@ def test_prepare_builds_then_reuses(fresh_cache, tmp_path):
     assert rep["vq_scene_accuracy"] >= 0.95, rep
     assert rep["clip_top1"] >= 0.90, rep
     assert rep["minilm_dim"] == 384
-    assert json.loads(r.stdout) == rep                       # the report is printed too
+    assert json.loads(r.stdout) == rep  # the report is printed too
 
     r2 = run_igrpo("prepare", "--preset", "toy", "--out", str(tmp_path / "b"), env=env)
     assert r2.returncode == 0, r2.stderr
@@ -28,40 +29,48 @@ def test_prepare_builds_then_reuses(fresh_cache, tmp_path):
     assert rep2["reused"] is True and "reusing cached toy assets" in r2.stderr
     assert rep2["cache_dir"] == rep["cache_dir"]
     assert rep2["vq_scene_accuracy"] == rep["vq_scene_accuracy"] and rep2["clip_top1"] == rep["clip_top1"]
-    assert rep2["wall_s"] < rep["wall_s"]                     # reuse skips the training (timings: see benchmarks, notes)
+    assert rep2["wall_s"] < rep["wall_s"]  # reuse skips the training (timings: see benchmarks, notes)
 
 
 def test_killed_build_leaves_no_complete_entry(tmp_path):
     cache = tmp_path / "cache"
-    p = subprocess.Popen([str(BIN / "igrpo"), "prepare", "--quiet"], env={**os.environ, "IGRPO_CACHE": str(cache)},
-                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    p = subprocess.Popen(
+        [str(BIN / "igrpo"), "prepare", "--quiet"],
+        env={**os.environ, "IGRPO_CACHE": str(cache)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.time() + 120
     while time.time() < deadline and not any(cache.glob(".toy-*/image_tokenizer/codebook.safetensors")):
         time.sleep(0.5)
     assert any(cache.glob(".toy-*")), "the build never started"
-    p.send_signal(signal.SIGKILL); p.wait()
+    p.send_signal(signal.SIGKILL)
+    p.wait()
     entries = [d for d in cache.iterdir() if not d.name.startswith(".")]
-    assert entries == [], entries                              # nothing that a later call would trust
+    assert entries == [], entries  # nothing that a later call would trust
     assert not any(cache.glob("**/assets.json"))
 
 
-@pytest.mark.parametrize("args, message", [
-    (["prepare", "--preset", "no-such-preset"], "unknown preset 'no-such-preset'"),
-])
+@pytest.mark.parametrize(
+    "args, message", [(["prepare", "--preset", "no-such-preset"], "unknown preset 'no-such-preset'")]
+)
 def test_bad_preset(args, message, tmp_path):
     r = run_igrpo(*args, env={"IGRPO_CACHE": str(tmp_path)})
     assert r.returncode == 2 and message in r.stderr and "Traceback" not in r.stderr, r.stderr
 
 
 def test_cache_folder_not_writable(tmp_path):
-    blocker = tmp_path / "a_file"; blocker.write_text("x")
+    blocker = tmp_path / "a_file"
+    blocker.write_text("x")
     r = run_igrpo("prepare", "--cache-dir", str(blocker / "cache"))
     assert r.returncode == 2, r.stderr
     assert "cache folder" in r.stderr and "is not writable" in r.stderr and "Traceback" not in r.stderr
 
 
 def test_out_folder_not_writable(tmp_path):
-    blocker = tmp_path / "a_file"; blocker.write_text("x")
+    blocker = tmp_path / "a_file"
+    blocker.write_text("x")
     r = run_igrpo("prepare", "--cache-dir", str(tmp_path / "c"), "--out", str(blocker / "out"))
     assert r.returncode == 2 and "output folder" in r.stderr and "Traceback" not in r.stderr, r.stderr
 

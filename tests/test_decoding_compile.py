@@ -24,7 +24,9 @@ def _prompts(n, length, picture, seed):
     return rows
 
 
-@pytest.mark.skipif(shutil.which("c++") is None and shutil.which("g++") is None, reason="torch.compile needs a C++ compiler")
+@pytest.mark.skipif(
+    shutil.which("c++") is None and shutil.which("g++") is None, reason="torch.compile needs a C++ compiler"
+)
 def test_compiled_step_gives_the_eager_answers():
     torch.manual_seed(0)
     m = build_tiny_janus("test", text_vocab_size=64, image_vocab_size=64, image_len=16, image_size=32).eval()

@@ -1,6 +1,7 @@
 """The notebooks are committed with their outputs: no committed output is an error, and every code cell that should
 have run (not `#| slow`, `#| eval: false` or `notest`) and ends with a value to show (a name, a tuple, an expression,
 or a `print`/`display`/`Markdown` call) has an output. Re-execute them with `nbdev-test --n-workers 1 --save`."""
+
 import ast, json
 from pathlib import Path
 import pytest

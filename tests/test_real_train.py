@@ -1,6 +1,8 @@
-"""A real run on a CPU, everything built locally: a tiny `transformers` Janus + `JanusProcessor` saved to a folder, JSONL
+"""A real run on a CPU, everything built locally: a tiny `transformers` Janus + `JanusProcessor` saved to a folder,
+JSONL
 prompts, r_t from an OpenAI-compatible critic on loopback (the answer's pictures sent to it), r_v from a tiny open_clip
 model (config JSON + safetensors). `igrpo train --config --init`, `--resume`, `igrpo generate` and `igrpo eval mmie`."""
+
 import json, shutil, threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -9,12 +11,15 @@ import torch
 from conftest import run_igrpo
 
 DATA = Path(__file__).resolve().parents[1] / "data"
-WORDS = ("the story begins continue in steps build this a an at red green blue yellow circle square triangle top bottom "
-         "left right what is where appears moves disappears to").split()
+WORDS = (
+    "the story begins continue in steps build this a an at red green blue yellow circle square triangle top bottom "
+    "left right what is where appears moves disappears to"
+).split()
 
 
 class Critic(BaseHTTPRequestHandler):
     "Scores 7 when the answer has a picture, 2 otherwise; counts the pictures it was sent."
+
     seen = []
 
     def do_POST(self):
@@ -40,26 +45,44 @@ def setup(tmp_path_factory):
     from interleaved_grpo.core.codecs import tiny_janus_processor
     from interleaved_grpo.core.model import tiny_janus_config
     from interleaved_grpo.rl.scorers import clip_scorer
+
     root = tmp_path_factory.mktemp("real")
     proc = tiny_janus_processor(WORDS + list(":,.?") + ["1", "2", "3", "4"], image_size=32, image_len=16)
     torch.manual_seed(0)
-    hf = JanusForConditionalGeneration(tiny_janus_config("test", text_vocab_size=len(proc.tokenizer), image_vocab_size=64))
+    hf = JanusForConditionalGeneration(
+        tiny_janus_config("test", text_vocab_size=len(proc.tokenizer), image_vocab_size=64)
+    )
     hf.save_pretrained(str(root / "janus"))
     proc.save_pretrained(str(root / "janus"))
-    tiny = {"embed_dim": 32, "vision_cfg": {"image_size": 32, "layers": 1, "width": 64, "patch_size": 8},
-            "text_cfg": {"context_length": 16, "vocab_size": 49408, "width": 64, "heads": 2, "layers": 1}}
+    tiny = {
+        "embed_dim": 32,
+        "vision_cfg": {"image_size": 32, "layers": 1, "width": 64, "patch_size": 8},
+        "text_cfg": {"context_length": 16, "vocab_size": 49408, "width": 64, "heads": 2, "layers": 1},
+    }
     (root / "tiny-clip.json").write_text(json.dumps(tiny))
     clip = clip_scorer(str(root / "tiny-clip.json"))
     save_file({k: v.contiguous() for k, v in clip.model.state_dict().items()}, str(root / "tiny-clip.safetensors"))
     srv = ThreadingHTTPServer(("127.0.0.1", 0), Critic)
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{srv.server_address[1]}/v1"
-    cfg = {"prompts_file": str(DATA / "prompts.example.jsonl"), "val_prompts_file": str(DATA / "prompts.example.jsonl"),
-           "reward_terms": ["r_t", "r_v", "r_f"], "critic_base_url": url, "critic_model": "llava-critic",
-           "clip_model": str(root / "tiny-clip.json"), "clip_pretrained": str(root / "tiny-clip.safetensors"),
-           "learning_rate": 1e-4, "max_steps": 2, "num_generations": 2, "prompts_per_step": 2, "save_steps": 1,
-           "eval_steps": 1, "beta": 0.04}
+    cfg = {
+        "prompts_file": str(DATA / "prompts.example.jsonl"),
+        "val_prompts_file": str(DATA / "prompts.example.jsonl"),
+        "reward_terms": ["r_t", "r_v", "r_f"],
+        "critic_base_url": url,
+        "critic_model": "llava-critic",
+        "clip_model": str(root / "tiny-clip.json"),
+        "clip_pretrained": str(root / "tiny-clip.safetensors"),
+        "learning_rate": 1e-4,
+        "max_steps": 2,
+        "num_generations": 2,
+        "prompts_per_step": 2,
+        "save_steps": 1,
+        "eval_steps": 1,
+        "beta": 0.04,
+    }
     import yaml
+
     (root / "grpo.yaml").write_text(yaml.safe_dump(cfg))
     yield root, url
     srv.shutdown()
@@ -68,25 +91,39 @@ def setup(tmp_path_factory):
 def test_train_with_a_critic_and_a_local_clip_then_resume(setup):
     root, _ = setup
     out = root / "run"
-    r = run_igrpo("train", "--config", str(root / "grpo.yaml"), "--init", str(root / "janus"), "--out", str(out), "--quiet")
+    r = run_igrpo(
+        "train", "--config", str(root / "grpo.yaml"), "--init", str(root / "janus"), "--out", str(out), "--quiet"
+    )
     assert r.returncode == 0, r.stderr[-3000:]
     rep = json.loads((out / "report.json").read_text())
     assert set(rep["rewards"]) == {"reward", "reward/r_t", "reward/r_v", "reward/r_f"} and rep["steps"] == 2
-    assert Critic.seen and max(Critic.seen) >= 1                 # the critic was sent pictures
-    rows = [json.loads(l) for l in (out / "metrics.jsonl").read_text().splitlines()]
+    assert Critic.seen and max(Critic.seen) >= 1  # the critic was sent pictures
+    rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
     assert [m["step"] for m in rows] == [1, 2] and all("val/reward" in m for m in rows)
-    assert all(0.1 <= m["reward/r_t"] <= 1.0 for m in rows)      # critic scores / 10
-    r = run_igrpo("train", "--config", str(root / "grpo.yaml"), "--init", str(root / "janus"), "--out", str(out),
-                  "--quiet", "--resume", "--max_steps", "3")  # a setting given as a flag
+    assert all(0.1 <= m["reward/r_t"] <= 1.0 for m in rows)  # critic scores / 10
+    r = run_igrpo(
+        "train",
+        "--config",
+        str(root / "grpo.yaml"),
+        "--init",
+        str(root / "janus"),
+        "--out",
+        str(out),
+        "--quiet",
+        "--resume",
+        "--max_steps",
+        "3",
+    )  # a setting given as a flag
     assert r.returncode == 0, r.stderr[-3000:]
     assert "resuming from" in r.stderr
-    assert [json.loads(l)["step"] for l in (out / "metrics.jsonl").read_text().splitlines()] == [1, 2, 3]
+    assert [json.loads(line)["step"] for line in (out / "metrics.jsonl").read_text().splitlines()] == [1, 2, 3]
 
 
 def test_lora_run_saves_a_plain_policy_and_resumes_from_its_adapters(setup):
     from safetensors.torch import load_file
     from interleaved_grpo.core.policy import Policy
     from interleaved_grpo.core.lora import has_lora, LORA_FILE
+
     root, _ = setup
     out = root / "lora"
     args = ("train", "--config", str(root / "grpo.yaml"), "--init", str(root / "janus"), "--out", str(out), "--quiet")
@@ -99,14 +136,14 @@ def test_lora_run_saves_a_plain_policy_and_resumes_from_its_adapters(setup):
     assert any(float(v.abs().max()) > 0 for k, v in adapters.items() if "lora_B" in k)  # B left zero: it trained
     assert (out / "policy" / "igrpo.json").exists() and not has_lora(Policy.load(out / "policy").model)
     trained, start = Policy.load(last), Policy.load(root / "janus")
-    assert not has_lora(trained.model)                                   # a plain checkpoint, adapters folded in
+    assert not has_lora(trained.model)  # a plain checkpoint, adapters folded in
     start_sd = dict(start.model.named_parameters())
     changed = [n for n, p in trained.model.named_parameters() if not torch.equal(p, start_sd[n])]
-    assert changed and all("language_model.layers" in n for n in changed)   # only the adapted backbone weights moved
+    assert changed and all("language_model.layers" in n for n in changed)  # only the adapted backbone weights moved
     r = run_igrpo(*args, "--resume", "--set", "lora_r=4", "lora_alpha=8", "learning_rate=1e-2", "max_steps=3")
     assert r.returncode == 0, r.stderr[-3000:]
     assert "resuming from" in r.stderr
-    assert [json.loads(l)["step"] for l in (out / "metrics.jsonl").read_text().splitlines()] == [1, 2, 3]
+    assert [json.loads(line)["step"] for line in (out / "metrics.jsonl").read_text().splitlines()] == [1, 2, 3]
 
 
 def test_qlora_run_trains_adapters_on_a_4bit_base_and_resumes(setup):
@@ -117,16 +154,30 @@ def test_qlora_run_trains_adapters_on_a_4bit_base_and_resumes(setup):
     from interleaved_grpo.core.lora import dequantized_weights, has_lora
     from interleaved_grpo.core.model import tiny_janus_config
     from interleaved_grpo.core.policy import Policy
+
     root, _ = setup
     proc = tiny_janus_processor(WORDS + list(":,.?") + ["1", "2", "3", "4"], image_size=32, image_len=16)
-    torch.manual_seed(0)       # toy size: hidden 128, which NF4's blocks of 64 divide
+    torch.manual_seed(0)  # toy size: hidden 128, which NF4's blocks of 64 divide
     cfg = tiny_janus_config("toy", text_vocab_size=len(proc.tokenizer), image_vocab_size=64)
     hf = JanusForConditionalGeneration(cfg)
     hf.save_pretrained(str(root / "janus-toy"))
     proc.save_pretrained(str(root / "janus-toy"))
     out = root / "qlora"
-    args = ("train", "--config", str(root / "grpo.yaml"), "--init", str(root / "janus-toy"), "--out", str(out),
-            "--quiet", "--lora_r", "4", "--load_in_4bit", "--learning_rate", "1e-2")
+    args = (
+        "train",
+        "--config",
+        str(root / "grpo.yaml"),
+        "--init",
+        str(root / "janus-toy"),
+        "--out",
+        str(out),
+        "--quiet",
+        "--lora_r",
+        "4",
+        "--load_in_4bit",
+        "--learning_rate",
+        "1e-2",
+    )
     r = run_igrpo(*args)
     assert r.returncode == 0, r.stderr[-3000:]
     assert "QLoRA: 28 backbone layers in 4 bits" in r.stderr and "LoRA rank 4" in r.stderr
@@ -134,11 +185,11 @@ def test_qlora_run_trains_adapters_on_a_4bit_base_and_resumes(setup):
     assert not has_lora(trained.model) and dequantized_weights(trained.model) == ({}, set())  # plain float weights
     start_sd = dict(start.model.named_parameters())
     changed = [n for n, p in trained.model.named_parameters() if not torch.equal(p, start_sd[n])]
-    assert changed and all("language_model.layers" in n for n in changed)     # the 4-bit backbone (rounded) + adapters
+    assert changed and all("language_model.layers" in n for n in changed)  # the 4-bit backbone (rounded) + adapters
     r = run_igrpo(*args, "--resume", "--max_steps", "3")
     assert r.returncode == 0, r.stderr[-3000:]
     assert "resuming from" in r.stderr
-    assert [json.loads(l)["step"] for l in (out / "metrics.jsonl").read_text().splitlines()] == [1, 2, 3]
+    assert [json.loads(line)["step"] for line in (out / "metrics.jsonl").read_text().splitlines()] == [1, 2, 3]
     r = run_igrpo("train", "--config", str(root / "grpo.yaml"), "--out", str(root / "bad"), "--load_in_4bit")
     assert r.returncode == 2 and "set lora_r > 0 too" in r.stderr
 
@@ -146,15 +197,37 @@ def test_qlora_run_trains_adapters_on_a_4bit_base_and_resumes(setup):
 def test_generate_and_eval_with_the_trained_policy(setup, tmp_path):
     root, url = setup
     out = root / "run"
-    if not (out / "policy").exists(): pytest.skip("needs the training test's run")
+    if not (out / "policy").exists():
+        pytest.skip("needs the training test's run")
     page = tmp_path / "a.html"
-    r = run_igrpo("generate", "--checkpoint", str(out), "--prompt", "build this in 2 steps: a red circle at the top left.",
-                  "--out", str(page), "--max-new-tokens", "60")
+    r = run_igrpo(
+        "generate",
+        "--checkpoint",
+        str(out),
+        "--prompt",
+        "build this in 2 steps: a red circle at the top left.",
+        "--out",
+        str(page),
+        "--max-new-tokens",
+        "60",
+    )
     assert r.returncode == 0, r.stderr
     from interleaved_grpo.toy.benchmark import export_toy_benchmark
+
     files = export_toy_benchmark(tmp_path / "bench", n_per_family=1)
-    r = run_igrpo("eval", "mmie", "--data", str(files["mmie"]), "--checkpoint", str(out), "--judge",
-                  f"openai:critic@{url}", "--out", str(tmp_path / "ev" / "scores.json"), "--quiet")
+    r = run_igrpo(
+        "eval",
+        "mmie",
+        "--data",
+        str(files["mmie"]),
+        "--checkpoint",
+        str(out),
+        "--judge",
+        f"openai:critic@{url}",
+        "--out",
+        str(tmp_path / "ev" / "scores.json"),
+        "--quiet",
+    )
     assert r.returncode == 0, r.stderr[-3000:]
     res = json.loads((tmp_path / "ev" / "scores.json").read_text())
     # every answer judged; this stand-in judge says 7 (outside MMIE's 0-6, so dropped as invalid) or 2
@@ -163,9 +236,17 @@ def test_generate_and_eval_with_the_trained_policy(setup, tmp_path):
 
 def test_bad_real_run_settings_fail_at_once(setup, tmp_path):
     root, _ = setup
-    cases = [(["--set", "prompts_file=/nonexistent.jsonl"], "prompts_file: no such file"),
-             (["--set", f"prompts_file={DATA / 'prompts.example.jsonl'}", "lerning_rate=1"], "unknown setting 'lerning_rate'"),
-             (["--set", f"prompts_file={DATA / 'prompts.example.jsonl'}", 'reward_terms=["r_v"]'], "needs clip_model or image_scorer_url")]
+    cases = [
+        (["--set", "prompts_file=/nonexistent.jsonl"], "prompts_file: no such file"),
+        (
+            ["--set", f"prompts_file={DATA / 'prompts.example.jsonl'}", "lerning_rate=1"],
+            "unknown setting 'lerning_rate'",
+        ),
+        (
+            ["--set", f"prompts_file={DATA / 'prompts.example.jsonl'}", 'reward_terms=["r_v"]'],
+            "needs clip_model or image_scorer_url",
+        ),
+    ]
     for args, msg in cases:
         r = run_igrpo("train", "--init", str(root / "janus"), "--out", str(tmp_path / "x"), *args)
         assert r.returncode == 2 and msg in r.stderr, (args, r.stderr[-500:])
@@ -173,28 +254,61 @@ def test_bad_real_run_settings_fail_at_once(setup, tmp_path):
 
 def test_warmup_from_data_files_then_grpo_from_its_policy(setup, tmp_path):
     import yaml
+
     root, _ = setup
     recs = [json.loads(line) for line in (DATA / "prompts.example.jsonl").read_text().splitlines()]
     inter = [{"id": r["id"], "prompt": r["prompt"], "answer": r["reference"]} for r in recs if "reference" in r]
     shutil.copytree(DATA / "images", tmp_path / "images")
     (tmp_path / "inter.jsonl").write_text("".join(json.dumps(r) + "\n" for r in inter))
     pic = inter[0]["answer"][0]["image"]
-    (tmp_path / "und.jsonl").write_text(json.dumps({"id": "u", "image": pic, "question": "what is there?", "answer": "a circle."}))
+    (tmp_path / "und.jsonl").write_text(
+        json.dumps({"id": "u", "image": pic, "question": "what is there?", "answer": "a circle."})
+    )
     (tmp_path / "t2i.jsonl").write_text(json.dumps({"id": "t", "caption": "draw: a red circle.", "image": pic}))
-    cfg = {"model_name_or_path": str(root / "janus"), "interleaved_files": [str(tmp_path / "inter.jsonl")],
-           "understanding_files": [str(tmp_path / "und.jsonl")], "text_to_image_files": [str(tmp_path / "t2i.jsonl")],
-           "max_steps": 4, "batch_size": 2, "save_steps": 2, "warmup_steps": 1, "learning_rate": 1e-3,
-           "encoded_cache_dir": str(tmp_path / "codes")}
+    cfg = {
+        "model_name_or_path": str(root / "janus"),
+        "interleaved_files": [str(tmp_path / "inter.jsonl")],
+        "understanding_files": [str(tmp_path / "und.jsonl")],
+        "text_to_image_files": [str(tmp_path / "t2i.jsonl")],
+        "max_steps": 4,
+        "batch_size": 2,
+        "save_steps": 2,
+        "warmup_steps": 1,
+        "learning_rate": 1e-3,
+        "encoded_cache_dir": str(tmp_path / "codes"),
+    }
     (tmp_path / "warmup.yaml").write_text(yaml.safe_dump(cfg))
     r = run_igrpo("warmup", "--config", str(tmp_path / "warmup.yaml"), "--out", str(tmp_path / "warm"), "--quiet")
     assert r.returncode == 0, r.stderr[-3000:]
-    assert sorted(p.name.split("-")[0] for p in (tmp_path / "codes").iterdir()) == ["interleaved", "t2i", "understanding"]
+    assert sorted(p.name.split("-")[0] for p in (tmp_path / "codes").iterdir()) == [
+        "interleaved",
+        "t2i",
+        "understanding",
+    ]
     assert "encoding" in r.stderr
     rep = json.loads((tmp_path / "warm" / "report.json").read_text())
-    assert rep["data"] == {"interleaved": {"examples": 2, "skipped": 0}, "understanding": {"examples": 1, "skipped": 0},
-                           "t2i": {"examples": 1, "skipped": 0}} and rep["last"]["step"] == 4
-    r = run_igrpo("train", "--config", str(root / "grpo.yaml"), "--init", str(tmp_path / "warm"), "--out",
-                  str(tmp_path / "grpo"), "--quiet", "--set", "max_steps=1", "eval_steps=0")
+    assert (
+        rep["data"]
+        == {
+            "interleaved": {"examples": 2, "skipped": 0},
+            "understanding": {"examples": 1, "skipped": 0},
+            "t2i": {"examples": 1, "skipped": 0},
+        }
+        and rep["last"]["step"] == 4
+    )
+    r = run_igrpo(
+        "train",
+        "--config",
+        str(root / "grpo.yaml"),
+        "--init",
+        str(tmp_path / "warm"),
+        "--out",
+        str(tmp_path / "grpo"),
+        "--quiet",
+        "--set",
+        "max_steps=1",
+        "eval_steps=0",
+    )
     assert r.returncode == 0, r.stderr[-3000:]
     assert json.loads((tmp_path / "grpo" / "report.json").read_text())["steps"] == 1
 
@@ -208,11 +322,16 @@ def test_shipped_configs_name_only_known_settings(name):
     from interleaved_grpo.train.grpo import TrainConfig
     from interleaved_grpo.train.run import RunSources, WarmupSources
     from interleaved_grpo.train.warmup import WarmupConfig
+
     root = Path(__file__).resolve().parents[1] / "configs" / name
-    for file, cfg_cls, src_cls in (("grpo.yaml", TrainConfig, RunSources), ("warmup.yaml", WarmupConfig, WarmupSources)):
+    for file, cfg_cls, src_cls in (
+        ("grpo.yaml", TrainConfig, RunSources),
+        ("warmup.yaml", WarmupConfig, WarmupSources),
+    ):
         items = yaml.safe_load((root / file).read_text())
         names = {f.name for f in fields(src_cls)}
         apply_overrides(src_cls(), [f"{k}={json.dumps(v)}" for k, v in items.items() if k in names])
         cfg = apply_overrides(cfg_cls(), [f"{k}={json.dumps(v)}" for k, v in items.items() if k not in names])
-        if hasattr(cfg, "__post_init__"): cfg.__post_init__()
+        if hasattr(cfg, "__post_init__"):
+            cfg.__post_init__()
     assert cfg.lr > 0

@@ -1,16 +1,34 @@
 """`igrpo train` end to end on a tiny configuration: killed and resumed, and two processes against one."""
-import json, os, signal, subprocess, sys, time
+
+import json, os, subprocess
 from pathlib import Path
 import pytest
 from conftest import run_igrpo, BIN, CPU2, kill_after_checkpoint, two_processes
 
-WARMUP = ["--warmup-set", "model_size=test", "n_interleaved=30", "n_understanding=60", "n_t2i=60", "steps=30", "batch_size=8",
-          "save_every=30", "warmup_steps=3", "eval_per_family=2"]
-SMALL = ["prompts_per_step=2", "num_generations=2", "save_every=2", "eval_every=0", "eval_per_family=2", "train_tasks=20"]
+WARMUP = [
+    "--warmup-set",
+    "model_size=test",
+    "n_interleaved=30",
+    "n_understanding=60",
+    "n_t2i=60",
+    "steps=30",
+    "batch_size=8",
+    "save_every=30",
+    "warmup_steps=3",
+    "eval_per_family=2",
+]
+SMALL = [
+    "prompts_per_step=2",
+    "num_generations=2",
+    "save_every=2",
+    "eval_every=0",
+    "eval_per_family=2",
+    "train_tasks=20",
+]
 
 
 def _metrics(out):
-    return [json.loads(l) for l in (Path(out) / "metrics.jsonl").read_text().splitlines()]
+    return [json.loads(line) for line in (Path(out) / "metrics.jsonl").read_text().splitlines()]
 
 
 def test_killed_training_resumes_from_its_last_checkpoint(fresh_cache, tmp_path):
@@ -26,23 +44,31 @@ def test_killed_training_resumes_from_its_last_checkpoint(fresh_cache, tmp_path)
     for k in ("format_ok", "interleaved_step_acc", "t2i_acc", "understanding_acc"):
         assert 0 <= rep["grpo"][k] <= 1 and 0 <= rep["warmup"][k] <= 1
     assert set(rep["grpo"]["rewards"]) >= {"reward/r_t", "reward/r_v", "reward/r_f"}
-    assert json.loads((out / "config.json").read_text())["steps"] == 6       # the resolved settings are saved
+    assert json.loads((out / "config.json").read_text())["steps"] == 6  # the resolved settings are saved
 
 
 def _weights(out):
     from safetensors.torch import load_file
+
     return load_file(str(next((Path(out) / "policy" / "model").glob("*.safetensors"))))
 
 
 def test_two_processes_match_one_data_parallel_and_sharded(fresh_cache, tmp_path):
     """One process, two data-parallel processes (DDP) and two sharded ones (FSDP2 by the loop, over gloo) sample the
-    same answers, gather the same rewards and end with the same weights; the sharded run is stopped after 2 steps and resumed
+    same answers, gather the same rewards and end with the same weights; the sharded run is stopped after 2 steps and
+    resumed
     from its collectively written checkpoint."""
     env = {**os.environ, "IGRPO_CACHE": str(fresh_cache), "OMP_NUM_THREADS": "1"}
     args = ["train", "--quiet", "--set", "beta=0.04", *SMALL, *WARMUP]
-    one = subprocess.run([str(BIN / "igrpo"), *args, "--max_steps", "3", "--out", str(tmp_path / "one")], env=env,
-                         capture_output=True, text=True, timeout=1200)
+    one = subprocess.run(
+        [str(BIN / "igrpo"), *args, "--max_steps", "3", "--out", str(tmp_path / "one")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
     assert one.returncode == 0, one.stderr[-3000:]
+
     def two(name, *more):
         cmd = two_processes("-m", "interleaved_grpo.cli", *args, "--out", str(tmp_path / name), *more)
         return subprocess.run(cmd, env={**env, **CPU2}, capture_output=True, text=True, timeout=1200)
@@ -60,28 +86,49 @@ def test_two_processes_match_one_data_parallel_and_sharded(fresh_cache, tmp_path
     assert [m["step"] for m in m1] == [1, 2, 3]
     for name in ("ddp", "fsdp"):
         m2 = _metrics(tmp_path / name)
-        assert [m["step"] for m in m2] == [1, 2, 3], name   # one row a step: a single main process wrote them
-        for a, b in zip(m1, m2):                  # same samples, same gathered rewards; steps 2-3 check the updates
+        assert [m["step"] for m in m2] == [1, 2, 3], name  # one row a step: a single main process wrote them
+        for a, b in zip(m1, m2):  # same samples, same gathered rewards; steps 2-3 check the updates
             for k in ("reward", "reward/r_t", "reward/r_v", "reward/r_f", "zero_spread_groups", "invalid"):
                 assert a[k] == pytest.approx(b[k], abs=2e-3), (name, k, a[k], b[k])
         w1, w2 = _weights(tmp_path / "one"), _weights(tmp_path / name)
         assert set(w1) == set(w2)
         assert max(float((w1[k] - w2[k]).abs().max()) for k in w1) < 1e-6, name
     w_step2 = _weights(tmp_path / "one" / "checkpoints" / "step-00000002")
-    assert max(float((w1[k] - w_step2[k]).abs().max()) for k in w1) > 1e-5    # step 3 moved them (lr 3e-5): not a no-op
+    assert max(float((w1[k] - w_step2[k]).abs().max()) for k in w1) > 1e-5  # step 3 moved them (lr 3e-5): not a no-op
 
 
 def test_lora_sharded_matches_lora_in_one_process(fresh_cache, tmp_path):
     "LoRA adapters under FSDP2 (two CPU processes): the reference is the sharded base with adapters off; same result."
     env = {**os.environ, "IGRPO_CACHE": str(fresh_cache), "OMP_NUM_THREADS": "1"}
-    args = ["train", "--quiet", "--set", "beta=0.04", *SMALL, "--lora_r", "4", "--learning_rate", "1e-2",
-            "--max_steps", "2", *WARMUP]
-    one = subprocess.run([str(BIN / "igrpo"), *args, "--out", str(tmp_path / "one")], env=env, capture_output=True,
-                         text=True, timeout=1200)
+    args = [
+        "train",
+        "--quiet",
+        "--set",
+        "beta=0.04",
+        *SMALL,
+        "--lora_r",
+        "4",
+        "--learning_rate",
+        "1e-2",
+        "--max_steps",
+        "2",
+        *WARMUP,
+    ]
+    one = subprocess.run(
+        [str(BIN / "igrpo"), *args, "--out", str(tmp_path / "one")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
     assert one.returncode == 0, one.stderr[-3000:]
-    two = subprocess.run(two_processes("-m", "interleaved_grpo.cli", *args, "--fsdp", "full_shard", "--out",
-                                       str(tmp_path / "two")), env={**env, **CPU2}, capture_output=True, text=True,
-                         timeout=1200)
+    two = subprocess.run(
+        two_processes("-m", "interleaved_grpo.cli", *args, "--fsdp", "full_shard", "--out", str(tmp_path / "two")),
+        env={**env, **CPU2},
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
     assert two.returncode == 0, two.stderr[-3000:]
     assert "FSDP2 over 2 processes" in two.stderr and "LoRA rank 4" in two.stderr
     for a, b in zip(_metrics(tmp_path / "one"), _metrics(tmp_path / "two")):
@@ -99,18 +146,29 @@ def test_train_rejects_bad_settings(tmp_path):
 
 def test_model_selection_on_the_val_split(fresh_cache, tmp_path):
     from safetensors.torch import load_file
+
     out = tmp_path / "sel"
-    r = run_igrpo("train", "--out", str(out), "--quiet", "--set", "steps=4", *SMALL, "eval_every=2", *WARMUP,
-                  env={"IGRPO_CACHE": str(fresh_cache)})
+    r = run_igrpo(
+        "train",
+        "--out",
+        str(out),
+        "--quiet",
+        "--set",
+        "steps=4",
+        *SMALL,
+        "eval_every=2",
+        *WARMUP,
+        env={"IGRPO_CACHE": str(fresh_cache)},
+    )
     assert r.returncode == 0, r.stderr
     best, rep = json.loads((out / "best.json").read_text()), json.loads((out / "report.json").read_text())
     assert rep["grpo"]["selected_step"] == best["step"] in (0, 2, 4)
     evals = [m for m in _metrics(out) if "val/interleaved_step_acc" in m]
     assert [m["step"] for m in evals] == [2, 4] and not any(k.startswith("eval/") for m in evals for k in m)
-    for m in evals:                                   # nothing eligible did better on val than the kept policy
+    for m in evals:  # nothing eligible did better on val than the kept policy
         if m["val/format_ok"] >= best["floor"]:
             assert m["val/interleaved_step_acc"] <= best["val"]["interleaved_step_acc"]
     a = load_file(str(next((out / "policy" / "model").glob("*.safetensors"))))
     b = load_file(str(next((out / "best_policy" / "model").glob("*.safetensors"))))
-    assert a.keys() == b.keys() and all((a[k] == b[k]).all() for k in a)      # the run's policy/ is the selected one
+    assert a.keys() == b.keys() and all((a[k] == b[k]).all() for k in a)  # the run's policy/ is the selected one
     assert set(rep["grpo_last_step"]) >= {"format_ok", "interleaved_step_acc"}

@@ -1,20 +1,37 @@
 """`igrpo warmup` killed and resumed, and `igrpo generate` from its checkpoint (a small model and few steps)."""
-import json, os, signal, subprocess, time
-from pathlib import Path
-import pytest
-from conftest import run_igrpo, BIN, kill_after_checkpoint
 
-SMALL = ["model_size=test", "n_interleaved=30", "n_understanding=60", "n_t2i=60", "batch_size=8", "steps=60", "save_every=20",
-         "log_every=5", "warmup_steps=5", "eval_per_family=2"]
+import json
+import pytest
+from conftest import run_igrpo, kill_after_checkpoint
+
+SMALL = [
+    "model_size=test",
+    "n_interleaved=30",
+    "n_understanding=60",
+    "n_t2i=60",
+    "batch_size=8",
+    "steps=60",
+    "save_every=20",
+    "log_every=5",
+    "warmup_steps=5",
+    "eval_per_family=2",
+]
 
 
 @pytest.fixture(scope="module")
 def resumed_run(fresh_cache, tmp_path_factory):
     out = tmp_path_factory.mktemp("warmup")
-    killed_at = kill_after_checkpoint(["warmup", "--out", str(out), "--quiet", "--set", *SMALL], out, "step-00000020",
-                                      env={"IGRPO_CACHE": str(fresh_cache)}, timeout=900)
+    killed_at = kill_after_checkpoint(
+        ["warmup", "--out", str(out), "--quiet", "--set", *SMALL],
+        out,
+        "step-00000020",
+        env={"IGRPO_CACHE": str(fresh_cache)},
+        timeout=900,
+    )
     assert not (out / "report.json").exists()
-    r = run_igrpo("warmup", "--out", str(out), "--quiet", "--resume", "--set", *SMALL, env={"IGRPO_CACHE": str(fresh_cache)})
+    r = run_igrpo(
+        "warmup", "--out", str(out), "--quiet", "--resume", "--set", *SMALL, env={"IGRPO_CACHE": str(fresh_cache)}
+    )
     assert r.returncode == 0, r.stderr
     return out, killed_at, r
 
@@ -25,8 +42,8 @@ def test_killed_warmup_resumes_to_the_same_step_count(resumed_run):
     rep = json.loads((out / "report.json").read_text())
     assert rep["steps"] == 60
     assert (out / "checkpoints" / "latest").read_text().strip() == "step-00000060"
-    steps = [json.loads(l)["step"] for l in (out / "metrics.jsonl").read_text().splitlines()]
-    assert steps == list(range(5, 61, 5))                         # no step logged twice, none missing
+    steps = [json.loads(line)["step"] for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert steps == list(range(5, 61, 5))  # no step logged twice, none missing
     for k in ("format_ok", "understanding_acc", "t2i_acc", "interleaved_step_acc"):
         assert 0.0 <= rep[k] <= 1.0
     assert (out / "loss.png").stat().st_size > 1000
@@ -35,8 +52,17 @@ def test_killed_warmup_resumes_to_the_same_step_count(resumed_run):
 def test_generate_writes_an_html_page(resumed_run, tmp_path):
     out, _, _ = resumed_run
     page = tmp_path / "answer.html"
-    r = run_igrpo("generate", "--checkpoint", str(out), "--prompt", "build this in 2 steps: a red circle at the top left, "
-                  "a blue square at the bottom right.", "--out", str(page), "--max-new-tokens", "60")
+    r = run_igrpo(
+        "generate",
+        "--checkpoint",
+        str(out),
+        "--prompt",
+        "build this in 2 steps: a red circle at the top left, a blue square at the bottom right.",
+        "--out",
+        str(page),
+        "--max-new-tokens",
+        "60",
+    )
     assert r.returncode == 0, r.stderr
     html = page.read_text()
     assert html.startswith("<!doctype html>") and "build this in 2 steps" in html
@@ -46,10 +72,13 @@ def test_generate_bad_inputs(resumed_run, tmp_path):
     out, _, _ = resumed_run
     r = run_igrpo("generate", "--checkpoint", str(tmp_path), "--prompt", "hi")
     assert r.returncode == 2 and "is not a checkpoint folder" in r.stderr and "Traceback" not in r.stderr
-    bad = tmp_path / "p.json"; bad.write_text(json.dumps([{"text": None, "image": None}]))
+    bad = tmp_path / "p.json"
+    bad.write_text(json.dumps([{"text": None, "image": None}]))
     r = run_igrpo("generate", "--checkpoint", str(out), "--segments", str(bad))
     assert r.returncode == 2 and "p.json[0]: a segment needs text or an image" in r.stderr
-    r = run_igrpo("generate", "--checkpoint", str(out), "--prompt", "describe the picture.", "--image", str(tmp_path / "nope.png"))
+    r = run_igrpo(
+        "generate", "--checkpoint", str(out), "--prompt", "describe the picture.", "--image", str(tmp_path / "nope.png")
+    )
     assert r.returncode == 2 and "picture not found" in r.stderr
 
 
@@ -61,41 +90,84 @@ def test_warmup_rejects_unknown_settings(tmp_path):
 def test_warmup_on_user_records_names_the_bad_record(fresh_cache, tmp_path):
     from PIL import Image
     import numpy as np
+
     Image.fromarray(np.full((32, 32, 3), 255, np.uint8)).save(tmp_path / "blank.png")
-    good = {"prompt": [{"text": "draw: top left: nothing, top right: nothing, bottom left: nothing, bottom right: nothing.", "image": None}],
-            "answer": [{"text": "here it is.", "image": "blank.png"}]}
+    good = {
+        "prompt": [
+            {
+                "text": "draw: top left: nothing, top right: nothing, bottom left: nothing, bottom right: nothing.",
+                "image": None,
+            }
+        ],
+        "answer": [{"text": "here it is.", "image": "blank.png"}],
+    }
     bad = {"id": "r-bad", "prompt": [{"text": "hi", "image": "missing.png"}], "answer": "ok"}
-    data = tmp_path / "mine.jsonl"; data.write_text("\n".join(json.dumps(r) for r in [good, good, bad]))
+    data = tmp_path / "mine.jsonl"
+    data.write_text("\n".join(json.dumps(r) for r in [good, good, bad]))
     small = [x for x in SMALL if not x.startswith("steps=")] + ["steps=4", f"interleaved_data={data}"]
-    r = run_igrpo("warmup", "--out", str(tmp_path / "run"), "--quiet", "--set", *small, env={"IGRPO_CACHE": str(fresh_cache)})
+    r = run_igrpo(
+        "warmup", "--out", str(tmp_path / "run"), "--quiet", "--set", *small, env={"IGRPO_CACHE": str(fresh_cache)}
+    )
     assert r.returncode == 2 and "record r-bad" in r.stderr and "missing.png" in r.stderr, r.stderr
-    r = run_igrpo("warmup", "--out", str(tmp_path / "run2"), "--quiet", "--set", *small, "skip_bad_records=true",
-                  env={"IGRPO_CACHE": str(fresh_cache)})
+    r = run_igrpo(
+        "warmup",
+        "--out",
+        str(tmp_path / "run2"),
+        "--quiet",
+        "--set",
+        *small,
+        "skip_bad_records=true",
+        env={"IGRPO_CACHE": str(fresh_cache)},
+    )
     assert r.returncode == 0 and "skipped 1 bad records" in r.stderr, r.stderr
 
 
 def test_eval_toy_with_a_checkpoint_answers_scores_and_resumes(resumed_run, tmp_path):
     out, _, _ = resumed_run
     data, res = tmp_path / "toybench", tmp_path / "eval"
-    args = ["eval", "toy", "--data", str(data), "--checkpoint", str(out), "--per-family", "2", "--out", str(res / "scores.json"), "--quiet"]
+    args = [
+        "eval",
+        "toy",
+        "--data",
+        str(data),
+        "--checkpoint",
+        str(out),
+        "--per-family",
+        "2",
+        "--out",
+        str(res / "scores.json"),
+        "--quiet",
+    ]
     r = run_igrpo(*args, "--judge", "toy-oracle")
     assert r.returncode == 0, r.stderr
     s = json.loads((res / "scores.json").read_text())
     assert {f: v["n"] for f, v in s["oracle"]["per_family"].items()} == {"SA": 2, "PBL": 2, "MSR": 2}
     answered = json.loads((res / "answers_mmie" / "data.json").read_text())
     assert [a["model"] for a in answered] == ["igrpo"] * 6
-    for rec in answered:                                          # every picture an answer names was saved beside the file
+    for rec in answered:  # every picture an answer names was saved beside the file
         for sgm in rec["answer"]:
-            if sgm["image"]: assert (res / "answers_mmie" / sgm["image"]).exists()
+            if sgm["image"]:
+                assert (res / "answers_mmie" / sgm["image"]).exists()
         for sgm in rec["question"]:
-            if sgm["image"]: assert (res / "answers_mmie" / sgm["image"]).exists()
+            if sgm["image"]:
+                assert (res / "answers_mmie" / sgm["image"]).exists()
     assert s["mmie"]["n_valid"] + s["mmie"]["n_dropped"] == 6 and 0 <= s["mmie"]["avg"] <= 6
-    assert set(s["interleavedbench"]["per_aspect"]) == {"text_quality", "perceptual_quality", "image_coherence", "text_image_coherence", "helpfulness"}
+    assert set(s["interleavedbench"]["per_aspect"]) == {
+        "text_quality",
+        "perceptual_quality",
+        "image_coherence",
+        "text_image_coherence",
+        "helpfulness",
+    }
     prog = res / "answers_mmie" / "data.json.progress.jsonl"
     n_lines = len(prog.read_text().splitlines())
-    r = run_igrpo(*args, "--judge", "cache-only")                 # a rerun answers nothing and judges nothing again
+    r = run_igrpo(*args, "--judge", "cache-only")  # a rerun answers nothing and judges nothing again
     assert r.returncode == 0, r.stderr
     s2 = json.loads((res / "scores.json").read_text())
     assert len(prog.read_text().splitlines()) == n_lines == 6
-    assert (s2["mmie"]["avg"], s2["interleavedbench"]["avg"], s2["oracle"]) == (s["mmie"]["avg"], s["interleavedbench"]["avg"], s["oracle"])
+    assert (s2["mmie"]["avg"], s2["interleavedbench"]["avg"], s2["oracle"]) == (
+        s["mmie"]["avg"],
+        s["interleavedbench"]["avg"],
+        s["oracle"],
+    )
     assert (s2["mmie"]["n_judged"], s2["interleavedbench"]["n_judged"]) == (0, 0)
