@@ -5,6 +5,7 @@
 # %% ../../nbs/10_scorers.ipynb #edda3fc7
 from __future__ import annotations
 import base64
+from collections import OrderedDict
 import torch
 import torch.nn.functional as F
 from ..core.errors import IGRPOError
@@ -165,9 +166,10 @@ def minilm_path() -> str:
 
 # %% ../../nbs/10_scorers.ipynb #fa3465b9
 class TextEncoder:
-    "Sentence embeddings (mean pooling + L2 norm) from a BERT-style encoder."
+    """Sentence embeddings (mean pooling + L2 norm) from a BERT-style encoder. Each distinct text goes through the model
+    once and its embedding is kept (the `cache_size` most recently used texts)."""
 
-    def __init__(self, name_or_path: str | None = None, device=None):
+    def __init__(self, name_or_path: str | None = None, device=None, cache_size: int = 50_000):
         from transformers import AutoModel, AutoTokenizer
 
         path = name_or_path or minilm_path()
@@ -178,10 +180,14 @@ class TextEncoder:
             raise IGRPOError(f"cannot load a sentence encoder from {path!r}: {e}") from None
         if device is not None:
             self.model.to(device)
+        self.cache_size = cache_size
+        self._cache = OrderedDict()  # text -> (D,) embedding on the CPU, least recently used first
+        self.encoded = 0  # texts that went through the model
+        self.served = 0  # texts asked for
 
     @torch.no_grad()
-    def encode(self, texts, batch_size: int = 128) -> torch.Tensor:
-        "(N, D) unit-norm embeddings."
+    def encode_uncached(self, texts, batch_size: int = 128) -> torch.Tensor:
+        "(N, D) unit-norm embeddings, every text through the model (the plain computation `encode` is checked against)."
         out = []
         for i in range(0, len(texts), batch_size):
             b = self.tokenizer(
@@ -191,6 +197,27 @@ class TextEncoder:
             m = b["attention_mask"][..., None].to(h.dtype)
             out.append(F.normalize((h * m).sum(1) / m.sum(1).clamp(min=1e-9), dim=-1).cpu())
         return torch.cat(out) if out else torch.zeros(0, self.model.config.hidden_size)
+
+    def encode(self, texts, batch_size: int = 128) -> torch.Tensor:
+        """(N, D) unit-norm embeddings. Texts seen before come from the cache; the new distinct ones go through the
+        model once each, shortest first (batches of similar length carry little padding)."""
+        texts = list(texts)
+        if not texts:
+            return torch.zeros(0, self.model.config.hidden_size)
+        got = {t: self._cache[t] for t in dict.fromkeys(texts) if t in self._cache}
+        new = sorted((t for t in dict.fromkeys(texts) if t not in got), key=len)
+        fresh = set(new)
+        if new:
+            got.update(zip(new, self.encode_uncached(new, batch_size).unbind(0)))
+        self.encoded += len(new)
+        self.served += len(texts)
+        if self.cache_size > 0:
+            for t, e in got.items():
+                self._cache[t] = e.clone() if t in fresh else e
+                self._cache.move_to_end(t)
+            while len(self._cache) > self.cache_size:
+                self._cache.popitem(last=False)
+        return torch.stack([got[t] for t in texts])
 
     def similarity(self, a, b) -> torch.Tensor:
         "Cosine similarity of paired texts: (N,)."
