@@ -10,7 +10,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from .errors import IGRPOError
-from .trajectory import IMAGE
+from .trajectory import IMAGE, UNDERSTAND
 from .codecs import unit_to_uint8
 
 # %% auto #0
@@ -84,13 +84,19 @@ class UnifiedModel(nn.Module):
     image_vocab_size: int
     image_len: int
 
-    def embed(self, ids, modality) -> torch.Tensor:
+    def embed(self, ids, modality, pixel_values=None) -> torch.Tensor:
         raise NotImplementedError  # (B, T, D)
 
     def forward(
-        self, ids, modality, attention_mask=None, position_ids=None, cache=None, use_cache=False
+        self, ids, modality, attention_mask=None, position_ids=None, cache=None, use_cache=False, pixel_values=None
     ) -> UnifiedOutput:
+        "`pixel_values` (n, C, H, W): the pictures read at UNDERSTAND positions (models with an understanding encoder)."
         raise NotImplementedError
+
+    @property
+    def understands(self) -> bool:
+        "Whether the model reads prompt pictures with an understanding encoder (UNDERSTAND positions + pixel values)."
+        return False
 
     def text_logits(self, hidden) -> torch.Tensor:
         raise NotImplementedError  # (..., V_text)
@@ -123,10 +129,12 @@ class UnifiedModel(nn.Module):
         "Submodules that token log-probabilities never use (kept whole and frozen when the model is sharded)."
         return []
 
-    def token_logprobs(self, ids, modality, attention_mask=None, return_entropy: bool = False, chunk_size: int = 0):
+    def token_logprobs(
+        self, ids, modality, attention_mask=None, return_entropy: bool = False, chunk_size: int = 0, pixel_values=None
+    ):
         """Log-probability of each next token under the head of its modality: (B, T-1) for targets ids[:, 1:].
         With `return_entropy`, also the entropy of that head's distribution at each position."""
-        hidden = self(ids, modality, attention_mask=attention_mask).hidden[:, :-1]  # (B, T-1, D)
+        hidden = self(ids, modality, attention_mask=attention_mask, pixel_values=pixel_values).hidden[:, :-1]
         return modality_logprobs(
             hidden,
             ids[:, 1:],
@@ -162,7 +170,19 @@ class JanusAdapter(UnifiedModel):
     def device(self):
         return self.model.device
 
-    def embed(self, ids, modality):
+    @property
+    def understands(self) -> bool:
+        return True  # SigLIP + aligner
+
+    @torch.no_grad()
+    def understanding_features(self, pixel_values) -> torch.Tensor:
+        """(n, image_len, D): the understanding encoder's features of `pixel_values` (n, C, H, W), through the aligner
+        into the language model's width. Frozen: no gradient reaches the encoder (it is among `loss_free_modules`)."""
+        enc = self.model.model.vision_model
+        p = next(enc.parameters())
+        return self.model.model.get_image_features(pixel_values.to(p.device, p.dtype)).pooler_output
+
+    def embed(self, ids, modality, pixel_values=None):
         is_img = modality == IMAGE
         if (
             ids.shape[1] == 1
@@ -176,11 +196,23 @@ class JanusAdapter(UnifiedModel):
         if is_img.any():
             img = self.model.prepare_embeddings_for_image_generation(ids[is_img])  # (n, D)
             emb = emb.masked_scatter(is_img[..., None], img.to(emb.dtype))
+        und = modality == UNDERSTAND
+        n_und = int(und.sum())
+        if n_und or pixel_values is not None:
+            n_pix = 0 if pixel_values is None else len(pixel_values)
+            if n_und != n_pix * self.image_len:
+                raise IGRPOError(
+                    f"{n_und} understanding positions for {n_pix} pictures of {self.image_len} features each"
+                )
+            feats = self.understanding_features(pixel_values).reshape(-1, emb.shape[-1])
+            emb = emb.masked_scatter(und[..., None], feats.to(emb.dtype))
         return emb
 
-    def forward(self, ids, modality, attention_mask=None, position_ids=None, cache=None, use_cache=False):
+    def forward(
+        self, ids, modality, attention_mask=None, position_ids=None, cache=None, use_cache=False, pixel_values=None
+    ):
         out = self.model.model.language_model(
-            inputs_embeds=self.embed(ids, modality),
+            inputs_embeds=self.embed(ids, modality, pixel_values),
             attention_mask=attention_mask,
             position_ids=position_ids,
             cache=cache,

@@ -10,9 +10,9 @@ import torch
 from .errors import IGRPOError
 
 # %% auto #0
-__all__ = ['TEXT', 'IMAGE', 'SPECIAL', 'MalformedTrajectory', 'Segment', 'segments_from_records', 'segments_to_records',
-           'TokenSpec', 'Encoded', 'encode_trajectory', 'decode_answer', 'Batch', 'step_index_of', 'collate',
-           'uncond_ids']
+__all__ = ['TEXT', 'IMAGE', 'SPECIAL', 'UNDERSTAND', 'MalformedTrajectory', 'Segment', 'segments_from_records',
+           'segments_to_records', 'TokenSpec', 'Encoded', 'encode_trajectory', 'decode_answer', 'Batch',
+           'step_index_of', 'collate', 'uncond_ids']
 
 # %% ../../nbs/00_trajectory.ipynb #b0c016c0
 class MalformedTrajectory(IGRPOError, ValueError):
@@ -72,7 +72,7 @@ def segments_to_records(segs) -> list:
     ]
 
 # %% ../../nbs/00_trajectory.ipynb #fa6414ed
-TEXT, IMAGE, SPECIAL = 0, 1, 2
+TEXT, IMAGE, SPECIAL, UNDERSTAND = 0, 1, 2, 3
 
 
 @dataclass(frozen=True)
@@ -87,6 +87,7 @@ class TokenSpec:
     image_len: int  # image codes per picture (N)
     user_ids: tuple = ()  # role marker before the prompt
     assistant_ids: tuple = ()  # role marker before the answer
+    und_id: int | None = None  # id at prompt-picture positions read by an understanding encoder (Janus: <image>)
 
     @property
     def special_ids(self):
@@ -98,21 +99,26 @@ class Encoded:
     "One trajectory as model inputs: all tensors have shape (T,)."
 
     ids: torch.Tensor  # text-vocabulary ids at TEXT/SPECIAL positions, codebook indices at IMAGE positions
-    modality: torch.Tensor  # TEXT / IMAGE / SPECIAL
+    modality: torch.Tensor  # TEXT / IMAGE / SPECIAL / UNDERSTAND
     is_answer: torch.Tensor  # True for answer positions (including the final <eos>)
     step_ends: list  # index of the last token of each answer step
+    pixel_values: torch.Tensor | None = None  # (n, C, H, W): the prompt pictures at UNDERSTAND positions, in order
 
     def __len__(self):
         return len(self.ids)
 
 # %% ../../nbs/00_trajectory.ipynb #2b6cbe79
-def _seg_tokens(seg, encode_text, encode_image, spec):
-    ids, mod = [], []
+def _seg_tokens(seg, encode_text, encode_image, spec, understand=None):
+    ids, mod, pix = [], [], None
     if seg.text:
         t = list(encode_text(seg.text))
         ids += t
         mod += [TEXT] * len(t)
-    if seg.image is not None:
+    if seg.image is not None and understand is not None:  # read by the understanding encoder: placeholders + pixels
+        pix = torch.as_tensor(understand(seg.image), dtype=torch.float32)
+        ids += [spec.boi_id] + [spec.und_id] * spec.image_len + [spec.eoi_id]
+        mod += [SPECIAL] + [UNDERSTAND] * spec.image_len + [SPECIAL]
+    elif seg.image is not None:
         codes = np.asarray(encode_image(seg.image)).reshape(-1).tolist()
         if len(codes) != spec.image_len:
             raise MalformedTrajectory(
@@ -120,22 +126,31 @@ def _seg_tokens(seg, encode_text, encode_image, spec):
             )
         ids += [spec.boi_id] + codes + [spec.eoi_id]
         mod += [SPECIAL] + [IMAGE] * len(codes) + [SPECIAL]
-    return ids, mod
+    return ids, mod, pix
 
 # %% ../../nbs/00_trajectory.ipynb #f3745527
-def encode_trajectory(prompt, answer, spec: TokenSpec, encode_text, encode_image, add_eos: bool = True) -> Encoded:
+def encode_trajectory(
+    prompt, answer, spec: TokenSpec, encode_text, encode_image, add_eos: bool = True, understand=None
+) -> Encoded:
     """Token ids, modality mask, answer mask and step ends for `prompt` + `answer` (lists of `Segment`).
-    `encode_text(str) -> ids` must not add special tokens; `encode_image(picture) -> image_len codes`."""
+    `encode_text(str) -> ids` must not add special tokens; `encode_image(picture) -> image_len codes`. With
+    `understand(picture) -> (C, H, W) pixel values`, the prompt's pictures are laid out for an understanding encoder
+    instead (`<boi>`, `image_len` UNDERSTAND positions holding `spec.und_id`, `<eoi>`); answer pictures are always codes."""
+    if understand is not None and spec.und_id is None:
+        raise MalformedTrajectory("prompt pictures for an understanding encoder need spec.und_id (its placeholder id)")
     ids, mod = [spec.bos_id, *spec.user_ids], [SPECIAL] * (1 + len(spec.user_ids))
+    pixels = []
     for s in prompt:
-        i, m = _seg_tokens(s, encode_text, encode_image, spec)
+        i, m, pix = _seg_tokens(s, encode_text, encode_image, spec, understand)
         ids += i
         mod += m
+        if pix is not None:
+            pixels.append(pix)
     ids += list(spec.assistant_ids)
     mod += [SPECIAL] * len(spec.assistant_ids)
     n_prompt, ends = len(ids), []
     for s in answer:
-        i, m = _seg_tokens(s, encode_text, encode_image, spec)
+        i, m, _ = _seg_tokens(s, encode_text, encode_image, spec)
         ids += i
         mod += m
         ends.append(len(ids) - 1)
@@ -146,7 +161,7 @@ def encode_trajectory(prompt, answer, spec: TokenSpec, encode_text, encode_image
             ends[-1] = len(ids) - 1
     is_ans = torch.zeros(len(ids), dtype=torch.bool)
     is_ans[n_prompt:] = True
-    return Encoded(torch.tensor(ids), torch.tensor(mod), is_ans, ends)
+    return Encoded(torch.tensor(ids), torch.tensor(mod), is_ans, ends, torch.stack(pixels) if pixels else None)
 
 # %% ../../nbs/00_trajectory.ipynb #a2ad6236
 def decode_answer(ids, modality, spec: TokenSpec, decode_text, decode_image=None, strict: bool = True) -> list:
@@ -212,10 +227,12 @@ class Batch:
     attention_mask: torch.Tensor  # (B, T) 1 for real tokens
     is_answer: torch.Tensor  # (B, T)
     step_index: torch.Tensor  # (B, T) step number of each answer token, -1 elsewhere
+    pixel_values: torch.Tensor | None = None  # (n, C, H, W): every row's understanding pictures, row by row
 
     def to(self, device):
         return Batch(
-            *(getattr(self, k).to(device) for k in ("ids", "modality", "attention_mask", "is_answer", "step_index"))
+            *(getattr(self, k).to(device) for k in ("ids", "modality", "attention_mask", "is_answer", "step_index")),
+            None if self.pixel_values is None else self.pixel_values.to(device),
         )
 
 # %% ../../nbs/00_trajectory.ipynb #8ca36677
@@ -249,10 +266,11 @@ def collate(items: list, pad_id: int, side: str = "right") -> Batch:
         for k, (v, fill) in rows.items():
             pad = torch.full((n,), fill, dtype=v.dtype)
             out[k].append(torch.cat([v, pad]) if side == "right" else torch.cat([pad, v]))
-    return Batch(**{k: torch.stack(v) for k, v in out.items()})
+    pix = [e.pixel_values for e in items if e.pixel_values is not None]  # in row order, as the positions are
+    return Batch(**{k: torch.stack(v) for k, v in out.items()}, pixel_values=torch.cat(pix) if pix else None)
 
 # %% ../../nbs/00_trajectory.ipynb #d5dde7c7
 def uncond_ids(ids, modality, is_answer, pad_id: int):
-    """The unconditional version of a sequence: every prompt TEXT token replaced by `pad_id` (specials and image codes
-    kept)."""
+    """The unconditional version of a sequence: every prompt TEXT token replaced by `pad_id` (specials, image codes and
+    understanding placeholders kept)."""
     return torch.where((modality == TEXT) & ~is_answer, torch.full_like(ids, pad_id), ids)
