@@ -28,10 +28,11 @@ def naive_generate(model, prompt: Encoded, spec: TokenSpec, max_new_tokens: int 
     """Greedy answer (ids, modalities) of one prompt, re-running the whole sequence for every token: no cache, no
     guidance."""
     ids, mod = prompt.ids.tolist(), prompt.modality.tolist()
+    pix = {} if prompt.pixel_values is None else {"pixel_values": prompt.pixel_values}  # understanding pictures
     banned = [i for i in spec.special_ids if i < model.text_vocab_size and i not in (spec.boi_id, spec.eos_id)]
     out, out_mod, n_codes = [], [], None  # n_codes: codes of the open picture (None in text mode)
     while len(out) < max_new_tokens:
-        h = model(torch.tensor([ids + out]), torch.tensor([mod + out_mod])).hidden[0, -1]
+        h = model(torch.tensor([ids + out]), torch.tensor([mod + out_mod]), **pix).hidden[0, -1]
         if n_codes == spec.image_len:
             tok, m, n_codes = spec.eoi_id, SPECIAL, None  # picture full: close it
         elif n_codes is not None:
@@ -148,7 +149,7 @@ class Generation:
         ids = torch.cat([p.ids, self.ids[i, :n]])
         mod = torch.cat([p.modality, self.modality[i, :n]])
         is_ans = torch.cat([torch.zeros(len(p), dtype=torch.bool), torch.ones(n, dtype=torch.bool)])
-        return Encoded(ids, mod, is_ans, [len(p) + e for e in self.step_ends(i)])
+        return Encoded(ids, mod, is_ans, [len(p) + e for e in self.step_ends(i)], p.pixel_values)
 
 # %% ../../nbs/06_decoding.ipynb #82ea9693
 _M32 = 0xFFFFFFFF
@@ -339,17 +340,19 @@ def generate(
         raise IGRPOError("no prompts given")
     B, T, dev = len(prompts), cfg.max_new_tokens, next(model.parameters()).device
     b = collate(prompts, spec.pad_id, side="left").to(dev)
-    ids, mod, am = b.ids, b.modality, b.attention_mask
+    ids, mod, am, pv = b.ids, b.modality, b.attention_mask, b.pixel_values
     guided = cfg.cfg_scale != 1.0
-    if guided:  # unconditional branch: the prompt's text replaced by padding
+    if guided:  # unconditional branch: the prompt's text replaced by padding (its pictures kept)
         ids = torch.cat([ids, uncond_ids(ids, mod, b.is_answer, spec.pad_id)])
         mod, am = torch.cat([mod, mod]), torch.cat([am, am])
+        pv = None if pv is None else torch.cat([pv, pv])  # the second half's rows read the same pictures
+    pix = {} if pv is None else {"pixel_values": pv}
     P, static = ids.shape[1], cfg.cache == "static"
     pos = (am.cumsum(-1) - 1).clamp(min=0)
     kv = model.new_cache(P + T, static=static)
     padded = bool((am == 0).any())  # without padding the causal mask is implicit: skip building one
     full_am = torch.cat([am, am.new_ones(len(am), T)], 1) if padded else None  # future slots: causality hides them
-    out = model(ids, mod, attention_mask=am if padded else None, position_ids=pos, cache=kv, use_cache=True)
+    out = model(ids, mod, attention_mask=am if padded else None, position_ids=pos, cache=kv, use_cache=True, **pix)
     z = torch.zeros(B, dtype=torch.long, device=dev)
     st = _Decoding(
         h=out.hidden[:, -1].clone(),
