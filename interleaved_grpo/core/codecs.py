@@ -13,7 +13,8 @@ from .trajectory import TokenSpec
 
 # %% auto #0
 __all__ = ['JANUS_SPECIAL', 'load_picture', 'to_pictures', 'ImageTokenizer', 'unit_to_uint8', 'JanusVQTokenizer',
-           'janus_token_spec', 'tiny_janus_processor', 'text_codec', 'codec_ref', 'library_class', 'load_codec']
+           'janus_token_spec', 'tiny_janus_processor', 'UnderstandingPixels', 'text_codec', 'codec_ref',
+           'library_class', 'load_codec']
 
 # %% ../../nbs/02_codecs.ipynb #43cda7df
 def load_picture(path) -> np.ndarray:
@@ -150,6 +151,7 @@ def janus_token_spec(tokenizer, image_len: int) -> TokenSpec:
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else eos
     vocab = tokenizer.get_vocab()
     role = lambda t: (vocab[t],) if t in vocab else ()
+    und = vocab.get(getattr(tokenizer, "image_token", None) or "")  # the understanding placeholder, when it has one
     return TokenSpec(
         bos_id=bos,
         eos_id=eos,
@@ -159,6 +161,7 @@ def janus_token_spec(tokenizer, image_len: int) -> TokenSpec:
         image_len=image_len,
         user_ids=role("<|User|>"),
         assistant_ids=role("<|Assistant|>"),
+        und_id=und,
     )
 
 # %% ../../nbs/02_codecs.ipynb #34dfa597
@@ -196,6 +199,26 @@ def tiny_janus_processor(words, image_size: int = 32, image_len: int = 16):
     )
     improc = JanusImageProcessor(size={"height": image_size, "width": image_size})
     return JanusProcessor(image_processor=improc, tokenizer=tok, num_image_tokens=image_len)
+
+# %% ../../nbs/02_codecs.ipynb #62c49631
+class UnderstandingPixels:
+    """picture (H, W, 3) uint8 -> (3, S, S) float pixel values for an understanding encoder: through the image
+    processor of `processor` (e.g. a `JanusProcessor`) when given, else resized to `size` and scaled to [-1, 1]."""
+
+    def __init__(self, processor=None, size: int | None = None):
+        self.image_processor = getattr(processor, "image_processor", None)
+        if self.image_processor is None and not size:
+            raise IGRPOError("UnderstandingPixels needs a processor with an image processor, or a size")
+        self.size = size
+
+    def __call__(self, picture) -> torch.Tensor:
+        pic = np.asarray(picture, dtype=np.uint8)
+        if self.image_processor is not None:
+            return self.image_processor(images=pic, return_tensors="pt")["pixel_values"][0]
+        x = torch.from_numpy(pic).permute(2, 0, 1).float()[None] / 127.5 - 1
+        if x.shape[-2:] != (self.size, self.size):
+            x = torch.nn.functional.interpolate(x, size=(self.size, self.size), mode="bilinear", align_corners=False)
+        return x[0]
 
 # %% ../../nbs/02_codecs.ipynb #53bb85bb
 def text_codec(tokenizer):

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from .errors import IGRPOError
 from .trajectory import TokenSpec, Encoded, encode_trajectory
-from .codecs import text_codec, codec_ref, load_codec, library_class
+from .codecs import text_codec, codec_ref, load_codec, library_class, UnderstandingPixels
 from .decoding import SamplingConfig, generate
 from .lora import has_lora, lora_state_dict, LORA_FILE
 
@@ -49,14 +49,20 @@ class Policy:
     image_tokenizer: object  # an `ImageTokenizer`
     spec: TokenSpec
     processor: object = None  # the checkpoint's processor (e.g. `JanusProcessor`), when it has one
+    understand: object = None  # picture -> pixel values: prompt pictures go through the model's understanding encoder
 
     def codecs(self):
         return text_codec(self.text_tokenizer)
 
+    def prompt_understand(self):
+        "The function that prepares prompt pictures for the understanding encoder, or None (prompt pictures as codes)."
+        return self.understand if self.understand is not None and getattr(self.model, "understands", False) else None
+
     def encode_prompt(self, segments) -> Encoded:
         enc_text, _ = self.codecs()
         encode_image = lambda p: self.image_tokenizer.encode(p)[0]
-        return encode_trajectory(segments, [], self.spec, enc_text, encode_image, add_eos=False)
+        und = self.prompt_understand()
+        return encode_trajectory(segments, [], self.spec, enc_text, encode_image, add_eos=False, understand=und)
 
     def decode_image(self, codes):
         return self.image_tokenizer.decode(codes)[0]
@@ -96,6 +102,7 @@ class Policy:
             "model": codec_ref(self.model),
             "text": "processor" if self.processor is not None else "text_tokenizer",
             "image_tokenizer": codec_ref(self.image_tokenizer),
+            "prompt_pictures": "understanding" if self.prompt_understand() is not None else "codes",
         }
         (path / "igrpo.json").write_text(json.dumps(meta, indent=1))
 
@@ -109,7 +116,8 @@ class Policy:
         if proc is None:
             raise IGRPOError(f"{name_or_path} has no processor: save the JanusProcessor next to the model")
         spec = janus_token_spec(proc.tokenizer, model.image_len)
-        return cls(model, proc.tokenizer, JanusVQTokenizer(model.model), spec, processor=proc)
+        und = UnderstandingPixels(proc) if spec.und_id is not None else None  # questions' pictures: SigLIP + aligner
+        return cls(model, proc.tokenizer, JanusVQTokenizer(model.model), spec, processor=proc, understand=und)
 
     @classmethod
     def load(cls, path, device=None, dtype=None):
@@ -131,7 +139,15 @@ class Policy:
         if own:
             itok = load_codec(ref, folder, model=model)
         processor, text_tok = _load_text(path, meta.get("text", "text_tokenizer"))
-        return cls(model, text_tok, itok, spec, processor)
+        und = None
+        if meta.get("prompt_pictures") == "understanding":
+            size = (
+                model.model.config.vision_config.image_size
+                if getattr(processor, "image_processor", None) is None
+                else None
+            )
+            und = UnderstandingPixels(processor, size)
+        return cls(model, text_tok, itok, spec, processor, und)
 
 # %% ../../nbs/07_policy.ipynb #ab6ea440
 def _is_transformers_checkpoint(folder: Path) -> bool:

@@ -91,7 +91,8 @@ class TokenSpec:
 
     @property
     def special_ids(self):
-        return {self.bos_id, self.eos_id, self.pad_id, self.boi_id, self.eoi_id, *self.user_ids, *self.assistant_ids}
+        ids = {self.bos_id, self.eos_id, self.pad_id, self.boi_id, self.eoi_id, *self.user_ids, *self.assistant_ids}
+        return ids | ({self.und_id} if self.und_id is not None else set())
 
 # %% ../../nbs/00_trajectory.ipynb #d1d6e61a
 @dataclass
@@ -174,9 +175,10 @@ def decode_answer(ids, modality, spec: TokenSpec, decode_text, decode_image=None
     segs, text, i = [], [], 0
 
     def flush_text():
-        if text:
-            segs.append(Segment(decode_text(list(text))))
-            text.clear()
+        s = decode_text(list(text)) if text else ""
+        if s.strip():  # tokens that decode to nothing (special ones) make no segment
+            segs.append(Segment(s))
+        text.clear()
 
     while i < len(ids):
         tok, m = ids[i], mod[i]

@@ -128,18 +128,22 @@ def score_tokens(
     temperature: float = 1.0,
     return_entropy: bool = False,
     chunk_size: int = 0,
+    pixel_values=None,
 ):
     """Log-probs (B, T-1) of tokens ids[:, 1:] under the policy, image codes scored per `mode` (see above); `chunk_size`
-    as in `modality_logprobs` (the heads see that many positions at a time)."""
+    as in `modality_logprobs` (the heads see that many positions at a time); `pixel_values`: the prompts' pictures for
+    an understanding encoder (`Batch.pixel_values`), read by the unconditional pass too."""
     if mode not in ("no_cfg", "cfg", "cfg_detached_uncond"):
         raise IGRPOError(f"unknown image_logprob mode {mode!r}")
-    h = model(ids, modality, attention_mask=attention_mask).hidden[:, :-1]  # (B, T-1, D)
+    pix = {} if pixel_values is None else {"pixel_values": pixel_values}
+    h = model(ids, modality, attention_mask=attention_mask, **pix).hidden[:, :-1]  # (B, T-1, D)
     tgt, img = ids[:, 1:], modality[:, 1:] == IMAGE
     text_head, image_head = model.text_logits, model.image_logits
     if mode != "no_cfg" and cfg_scale != 1.0 and img.any():  # guided image logits, as the rollout sampled
         detach = mode == "cfg_detached_uncond"
         with torch.no_grad() if detach else torch.enable_grad():
-            hu = model(uncond_ids(ids, modality, is_answer, pad_id), modality, attention_mask=attention_mask).hidden
+            hu = model(uncond_ids(ids, modality, is_answer, pad_id), modality, attention_mask=attention_mask, **pix)
+            hu = hu.hidden
         D = h.shape[-1]
         h = torch.cat([h, hu[:, :-1]], -1)  # (B, T-1, 2D): conditional | unconditional states, chunked together
 

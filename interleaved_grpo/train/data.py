@@ -7,6 +7,7 @@ from __future__ import annotations
 import json, random
 from dataclasses import dataclass
 from pathlib import Path
+import numpy as np
 import torch
 from ..core.errors import IGRPOError
 from interleaved_grpo.core.trajectory import (
@@ -21,24 +22,32 @@ from interleaved_grpo.core.trajectory import (
 )
 
 # %% auto #0
-__all__ = ['PAPER_PROPORTIONS', 'WARMUP_FORMATS', 'PROMPT_FIELDS', 'encode_examples', 'row_to_encoded', 'mix_sources',
-           'LoadedRecords', 'load_segment_records', 'load_examples', 'text_digest', 'encode_cached', 'WarmupCollator',
-           'PromptItem', 'PromptSource', 'load_prompts']
+__all__ = ['ROW_FEATURES', 'PAPER_PROPORTIONS', 'WARMUP_FORMATS', 'PROMPT_FIELDS', 'encode_examples', 'row_to_encoded',
+           'mix_sources', 'LoadedRecords', 'load_segment_records', 'load_examples', 'text_digest', 'encode_cached',
+           'WarmupCollator', 'PromptItem', 'PromptSource', 'load_prompts']
 
 # %% ../../nbs/08_warmup_data.ipynb #584304b7
-def _encoded_rows(examples, source: str, spec: TokenSpec, encode_text, image_tokenizer, batch_size: int, indices):
+def _encoded_rows(
+    examples, source: str, spec: TokenSpec, encode_text, image_tokenizer, batch_size: int, indices, understand=False
+):
     """Rows of tokenized examples, `batch_size` examples at a time: their pictures (arrays, or paths loaded here) are
-    encoded in one call per batch, so only one batch of pictures is ever in memory."""
+    encoded in one call per batch, so only one batch of pictures is ever in memory. With `understand`, prompt pictures
+    are laid out for the understanding encoder and kept as uint8 pixels (`und_pictures`, `und_shapes`): the collator
+    prepares them (`row_to_encoded`), so the rows stay as small as the pictures."""
     from interleaved_grpo.core.codecs import load_picture
 
+    load = lambda x: load_picture(x) if isinstance(x, (str, Path)) else np.asarray(x, np.uint8)
     for start in range(0, len(examples), batch_size):
         chunk = examples[start : start + batch_size]
-        segs = [s for p, a in chunk for s in [*p, *a] if s.image is not None]
+        in_prompt = {id(s) for p, _ in chunk for s in p} if understand else set()
+        segs = [s for p, a in chunk for s in [*p, *a] if s.image is not None and id(s) not in in_prompt]
         pics = [load_picture(s.image) if isinstance(s.image, (str, Path)) else s.image for s in segs]
         codes = image_tokenizer.encode(pics) if pics else []
         lookup = {id(s.image): c for s, c in zip(segs, codes)}  # a picture (or path) shared by segments: one code
         for k, (prompt, answer) in enumerate(chunk):
-            e = encode_trajectory(prompt, answer, spec, encode_text, lambda pic: lookup[id(pic)])
+            und = [load(s.image) for s in prompt if s.image is not None] if understand else []
+            lay = (lambda pic: torch.zeros(0)) if understand else None  # the layout now, the pixels when collated
+            e = encode_trajectory(prompt, answer, spec, encode_text, lambda pic: lookup[id(pic)], understand=lay)
             yield {
                 "index": int(indices[start + k]),
                 "source": source,
@@ -46,7 +55,28 @@ def _encoded_rows(examples, source: str, spec: TokenSpec, encode_text, image_tok
                 "modality": e.modality.tolist(),
                 "answer_start": int(e.is_answer.nonzero()[0]),
                 "step_ends": list(e.step_ends),
+                "und_pictures": [u.tobytes() for u in und],
+                "und_shapes": [list(u.shape) for u in und],
             }
+
+
+ROW_FEATURES = dict(  # the rows' columns, declared: an empty list alone would not tell `datasets` its type
+    index="int64",
+    source="string",
+    ids=["int64"],
+    modality=["int64"],
+    answer_start="int64",
+    step_ends=["int64"],
+    und_pictures=["binary"],
+    und_shapes=[["int64"]],
+)
+
+
+def _row_features():
+    import datasets
+
+    f = lambda t: datasets.Value(t) if isinstance(t, str) else datasets.List(f(t[0]))
+    return datasets.Features({k: f(v) for k, v in ROW_FEATURES.items()})
 
 
 def encode_examples(
@@ -58,27 +88,36 @@ def encode_examples(
     batch_size: int = 256,
     indices=None,
     cache_dir=None,
+    understand: bool = False,
 ):
     """A `datasets.Dataset` of tokenized (prompt, answer) examples (column `index`: each example's position, or
     `indices`). Pictures may be arrays or file paths; they are encoded `batch_size` examples at a time. With
     `cache_dir` the rows are written there as they come (Arrow, memory-mapped), so neither pictures nor rows pile up in
-    memory; without it the (small) dataset is kept in memory."""
+    memory; without it the (small) dataset is kept in memory. `understand`: prompt pictures for an understanding
+    encoder (see `_encoded_rows`)."""
     import datasets, tempfile, uuid
 
     idx = list(range(len(examples))) if indices is None else list(indices)
-    gen = lambda: _encoded_rows(examples, source, spec, encode_text, image_tokenizer, batch_size, idx)
+    gen = lambda: _encoded_rows(examples, source, spec, encode_text, image_tokenizer, batch_size, idx, understand)
     name = f"igrpo-{source}-{uuid.uuid4().hex}"  # a fresh build each call: the caller decides what is cached
+    kw = dict(fingerprint=name, features=_row_features())
     if cache_dir is not None:
-        return datasets.Dataset.from_generator(gen, cache_dir=str(cache_dir), fingerprint=name)
+        return datasets.Dataset.from_generator(gen, cache_dir=str(cache_dir), **kw)
     with tempfile.TemporaryDirectory() as tmp:
-        return datasets.Dataset.from_generator(gen, cache_dir=tmp, keep_in_memory=True, fingerprint=name)
+        return datasets.Dataset.from_generator(gen, cache_dir=tmp, keep_in_memory=True, **kw)
 
 # %% ../../nbs/08_warmup_data.ipynb #0e212d61
-def row_to_encoded(row) -> Encoded:
+def row_to_encoded(row, understand=None) -> Encoded:
+    """A dataset row as an `Encoded`; its prompt pictures for the understanding encoder (if any) prepared by
+    `understand` (picture -> pixel values)."""
     ids = torch.tensor(row["ids"])
     is_ans = torch.zeros(len(ids), dtype=torch.bool)
     is_ans[row["answer_start"] :] = True
-    return Encoded(ids, torch.tensor(row["modality"]), is_ans, list(row["step_ends"]))
+    pics = [np.frombuffer(b, np.uint8).reshape(s) for b, s in zip(row.get("und_pictures") or [], row.get("und_shapes"))]
+    if pics and understand is None:
+        raise IGRPOError("these rows hold prompt pictures for an understanding encoder: give `understand`")
+    pv = torch.stack([torch.as_tensor(understand(p), dtype=torch.float32) for p in pics]) if pics else None
+    return Encoded(ids, torch.tensor(row["modality"]), is_ans, list(row["step_ends"]), pv)
 
 # %% ../../nbs/08_warmup_data.ipynb #92a86084
 PAPER_PROPORTIONS = {"interleaved": 0.3, "understanding": 1.0, "t2i": 1.0}
@@ -255,6 +294,7 @@ def encode_cached(
     skip_bad: bool = False,
     batch_size: int = 256,
     log=print,
+    understand: bool = False,
 ) -> tuple:
     """(dataset, counts) of warm-up source `kind` (`load_examples`' kinds) from `files`: encoded once into `cache_dir`,
     then read from there. `text_key` names the text tokenizer (`text_digest`). Counts: examples and skipped records."""
@@ -267,6 +307,8 @@ def encode_cached(
     key_of = dict(
         kind=kind, files=stat, spec=asdict(spec), text=text_key, image=image_tokenizer.digest(), skip=skip_bad
     )
+    if understand:  # another layout of the prompt pictures (older keys stay valid without it)
+        key_of["understand"] = True
     key = hashlib.sha256(json.dumps(key_of, sort_keys=True, default=str).encode()).hexdigest()[:16]
     folder = Path(cache_dir) / f"{kind}-{key}"
     if (folder / "counts.json").exists():
@@ -283,7 +325,9 @@ def encode_cached(
         mine = list(range(state.process_index, len(got.examples), state.num_processes))
         if mine:
             ex = [got.examples[i] for i in mine]
-            ds = encode_examples(ex, kind, spec, encode_text, image_tokenizer, batch_size, mine, parts / "arrow")
+            ds = encode_examples(
+                ex, kind, spec, encode_text, image_tokenizer, batch_size, mine, parts / "arrow", understand
+            )
             ds.save_to_disk(str(parts / f"part-{state.process_index}"))
         state.wait_for_everyone()
         if state.is_main_process:
@@ -303,12 +347,13 @@ class WarmupCollator:
     pad_id: int
     cond_dropout: float = 0.0
     seed: int = 0
+    understand: object = None  # picture -> pixel values, for rows with prompt pictures for an understanding encoder
 
     def __post_init__(self):
         self.rng = random.Random(self.seed)
 
     def __call__(self, rows) -> dict:
-        b = collate([row_to_encoded(r) for r in rows], self.pad_id)
+        b = collate([row_to_encoded(r, self.understand) for r in rows], self.pad_id)
         loss_mask = b.is_answer[:, 1:] & b.attention_mask[:, 1:].bool()  # (B, T-1) over targets
         ids = b.ids.clone()
         for i in range(len(rows)):
@@ -322,6 +367,7 @@ class WarmupCollator:
             loss_mask=loss_mask,
             is_image_target=b.modality[:, 1:] == IMAGE,
             source=[r["source"] for r in rows],
+            pixel_values=b.pixel_values,
         )
 
 # %% ../../nbs/08_warmup_data.ipynb #438e8f2f

@@ -226,7 +226,7 @@ class PolicyScorer(torch.nn.Module):
         super().__init__()
         self.model, self.cfg, self.pad_id = model, cfg, pad_id
 
-    def forward(self, ids, modality, attention_mask, is_answer, return_entropy: bool = True):
+    def forward(self, ids, modality, attention_mask, is_answer, return_entropy: bool = True, pixel_values=None):
         out = score_tokens(
             self.model,
             ids,
@@ -239,6 +239,7 @@ class PolicyScorer(torch.nn.Module):
             self.cfg.temperature,
             return_entropy=return_entropy,
             chunk_size=self.cfg.logprob_chunk_size,
+            pixel_values=pixel_values,
         )
         names = getattr(self, "touch_names", None)  # sharded: every trainable weight gets a gradient (`shard`)
         if not names or not torch.is_grad_enabled():
@@ -349,15 +350,16 @@ def grpo_step(
     lmask, A = _loss_mask(gen, b).to(acc.device), A.to(acc.device)
     is_img = b.modality[:, 1:] == IMAGE
     args = (b.ids, b.modality, b.attention_mask, b.is_answer)
+    pix = {} if b.pixel_values is None else {"pixel_values": b.pixel_values}  # prompts read by an understanding encoder
     with torch.no_grad(), acc.autocast():
-        ref_lp = ref_scorer(*args, return_entropy=False) if ref_scorer is not None else None
-        old_lp = acc.unwrap_model(scorer)(*args, return_entropy=False) if cfg.num_iterations > 1 else None
+        ref_lp = ref_scorer(*args, return_entropy=False, **pix) if ref_scorer is not None else None
+        old_lp = acc.unwrap_model(scorer)(*args, return_entropy=False, **pix) if cfg.num_iterations > 1 else None
     for m in (ref_scorer, scorer):  # sharded: gathered weights back into their shards, or the next backward misses them
         release(m)
     scorer.train()
     mismatch = {}
     for _ in range(cfg.num_iterations):
-        lp, ent = scorer(*args)
+        lp, ent = scorer(*args, **pix)
         n_items = float(acc.gather(lmask.sum()[None]).sum()) if cfg.loss_type == "dapo" else None
         old = old_lp if old_lp is not None else lp.detach()
         loss, met = grpo_loss(lp, old, A, lmask, cfg, ref_logp=ref_lp, is_image=is_img, num_items=n_items)

@@ -275,10 +275,11 @@ def run_warmup_job(
     policy.model.to(process_state().device)  # pictures are encoded where the model trains
     enc_text, _ = text_codec(policy.text_tokenizer)
     text_key = text_digest(policy.text_tokenizer)
+    und = policy.prompt_understand() is not None  # prompt pictures as the policy reads them (Janus: SigLIP + aligner)
     encoded, counts = {}, {}
     for k, files in src.files().items():
         args = (policy.spec, enc_text, text_key, policy.image_tokenizer, src.cache_dir(), cfg.skip_bad_records)
-        encoded[k], counts[k] = encode_cached(files, k, *args, log=log)
+        encoded[k], counts[k] = encode_cached(files, k, *args, log=log, understand=und)
     proportions = {k: v for k, v in cfg.proportions.items() if k in encoded}
     data = mix_sources(encoded, proportions, seed=cfg.seed)
     policy = train_warmup(out, policy, data, cfg, resume=resume, progress=progress, log=log)

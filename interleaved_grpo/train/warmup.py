@@ -79,8 +79,10 @@ class TokenScorer(torch.nn.Module):
         super().__init__()
         self.model, self.chunk_size = model, chunk_size
 
-    def forward(self, ids, modality, attention_mask=None):
-        return self.model.token_logprobs(ids, modality, attention_mask, chunk_size=self.chunk_size)
+    def forward(self, ids, modality, attention_mask=None, pixel_values=None):
+        return self.model.token_logprobs(
+            ids, modality, attention_mask, chunk_size=self.chunk_size, pixel_values=pixel_values
+        )
 
 # %% ../../nbs/09_warmup.ipynb #8151f92d
 def sft_losses(lp, loss_mask, is_image_target) -> dict:
@@ -107,7 +109,11 @@ def sft_step(scorer, data, coll, step: int, cfg: WarmupConfig, acc, opt, sched) 
         )
         b = coll([data[i] for i in idx])
         with acc.accumulate(scorer):
-            lp = scorer(b["ids"].to(acc.device), b["modality"].to(acc.device), b["attention_mask"].to(acc.device))
+            pv = b.get("pixel_values")  # prompt pictures for an understanding encoder, if the rows have any
+            pix = {} if pv is None else {"pixel_values": pv.to(acc.device)}
+            lp = scorer(
+                b["ids"].to(acc.device), b["modality"].to(acc.device), b["attention_mask"].to(acc.device), **pix
+            )
             L = sft_losses(lp, b["loss_mask"].to(acc.device), b["is_image_target"].to(acc.device))
             acc.backward(L["loss"])
             if acc.sync_gradients:
@@ -140,7 +146,7 @@ def train_warmup(
     out.mkdir(parents=True, exist_ok=True)
     process_state()  # CPU processes recognised as such (torchrun on a machine without a GPU)
     acc = Accelerator(mixed_precision=cfg.mixed_precision, gradient_accumulation_steps=cfg.grad_accum)
-    coll = WarmupCollator(policy.spec.pad_id, cfg.cond_dropout, cfg.seed)
+    coll = WarmupCollator(policy.spec.pad_id, cfg.cond_dropout, cfg.seed, policy.prompt_understand())
     say = log if acc.is_main_process else (lambda m: None)
     ck_root, start = out / "checkpoints", 0
     ck = latest_checkpoint(ck_root) if resume else None
