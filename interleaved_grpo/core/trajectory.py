@@ -136,7 +136,8 @@ def encode_trajectory(
     """Token ids, modality mask, answer mask and step ends for `prompt` + `answer` (lists of `Segment`).
     `encode_text(str) -> ids` must not add special tokens; `encode_image(picture) -> image_len codes`. With
     `understand(picture) -> (C, H, W) pixel values`, the prompt's pictures are laid out for an understanding encoder
-    instead (`<boi>`, `image_len` UNDERSTAND positions holding `spec.und_id`, `<eoi>`); answer pictures are always codes."""
+    instead (`<boi>`, `image_len` UNDERSTAND positions holding `spec.und_id`, `<eoi>`); answer pictures are always
+    codes."""
     if understand is not None and spec.und_id is None:
         raise MalformedTrajectory("prompt pictures for an understanding encoder need spec.und_id (its placeholder id)")
     ids, mod = [spec.bos_id, *spec.user_ids], [SPECIAL] * (1 + len(spec.user_ids))
