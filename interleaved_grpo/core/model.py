@@ -174,6 +174,11 @@ class JanusAdapter(UnifiedModel):
     def understands(self) -> bool:
         return True  # SigLIP + aligner
 
+    @property
+    def understanding_image_size(self) -> int:
+        "The side of the square pictures the understanding encoder reads."
+        return self.model.config.vision_config.image_size
+
     @torch.no_grad()
     def understanding_features(self, pixel_values) -> torch.Tensor:
         """(n, image_len, D): the understanding encoder's features of `pixel_values` (n, C, H, W), through the aligner

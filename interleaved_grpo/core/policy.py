@@ -141,11 +141,7 @@ class Policy:
         processor, text_tok = _load_text(path, meta.get("text", "text_tokenizer"))
         und = None
         if meta.get("prompt_pictures") == "understanding":
-            size = (
-                model.model.config.vision_config.image_size
-                if getattr(processor, "image_processor", None) is None
-                else None
-            )
+            size = None if getattr(processor, "image_processor", None) else model.understanding_image_size
             und = UnderstandingPixels(processor, size)
         return cls(model, text_tok, itok, spec, processor, und)
 

@@ -5,7 +5,7 @@
 # %% ../../nbs/84_toy_jobs.ipynb #6796e21a
 from __future__ import annotations
 import hashlib, json, time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 import numpy as np
 from ..core.errors import IGRPOError
@@ -16,7 +16,7 @@ from ..core.policy import Policy
 from ..rl.rewards import build_reward_fns
 from ..rl.scorers import TextEncoder
 from ..train.data import encode_examples, mix_sources, load_segment_records
-from ..train.warmup import WarmupConfig, train_warmup, plot_losses
+from ..train.warmup import WarmupConfig, train_warmup, plot_losses, set_prompt_pictures
 from ..train.grpo import TrainConfig, train_grpo, plot_training
 from .assets import get_preset, toy_assets, ensure_writable, entry_folder
 from .plugins import toy_sources, toy_prompts, OracleEvaluator
@@ -37,7 +37,7 @@ def toy_warmup_policy(cfg: WarmupConfig, assets) -> Policy:
         image_len=itok.image_len,
         image_tokenizer=itok,
     )
-    return Policy(model, assets.text_tokenizer, itok, assets.token_spec())
+    return set_prompt_pictures(Policy(model, assets.text_tokenizer, itok, assets.token_spec()), cfg.prompt_pictures)
 
 # %% ../../nbs/84_toy_jobs.ipynb #4d1a4489
 def toy_warmup_data(cfg: WarmupConfig, assets, log=print):
@@ -53,8 +53,11 @@ def toy_warmup_data(cfg: WarmupConfig, assets, log=print):
             raise IGRPOError(f"no usable records in {cfg.interleaved_data}")
         src["interleaved"] = recs.examples
     enc_text, _ = text_codec(assets.text_tokenizer)
+    und = cfg.prompt_pictures == "understanding"  # laid out as `toy_warmup_policy` reads prompts
     spec = assets.token_spec()
-    encoded = {k: encode_examples(v, k, spec, enc_text, assets.image_tokenizer) for k, v in src.items()}
+    if und:
+        spec = replace(spec, und_id=spec.pad_id)
+    encoded = {k: encode_examples(v, k, spec, enc_text, assets.image_tokenizer, understand=und) for k, v in src.items()}
     return mix_sources(encoded, cfg.proportions, seed=cfg.seed)
 
 # %% ../../nbs/84_toy_jobs.ipynb #8891a7d2
@@ -89,7 +92,10 @@ def run_warmup(
 def warmup_cached(preset: str, progress: bool = True, log=print, overrides: list | None = None) -> tuple:
     "The warm-up policy and report for `preset` (+ warm-up `overrides`), trained into the cache folder if missing."
     wcfg = apply_overrides(WarmupConfig(), overrides)
-    key = hashlib.sha256(json.dumps(asdict(wcfg), sort_keys=True).encode()).hexdigest()[:12]
+    d = asdict(wcfg)
+    if d["prompt_pictures"] == "auto":  # a setting added later: at its default, the keys of earlier warm-ups hold
+        del d["prompt_pictures"]
+    key = hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:12]
     folder = entry_folder(preset).parent / f"{entry_folder(preset).name}-warmup-{key}"
     if not (folder / "report.json").exists():
         log(f"no cached warm-up for {preset}: training it into {folder}")

@@ -265,13 +265,13 @@ def run_warmup_job(
     import matplotlib.pyplot as plt
     from interleaved_grpo.core.codecs import text_codec
     from interleaved_grpo.train.data import encode_cached, text_digest, mix_sources
-    from interleaved_grpo.train.warmup import train_warmup, plot_losses
+    from interleaved_grpo.train.warmup import train_warmup, plot_losses, set_prompt_pictures
 
     t0 = time.time()
     cfg, src = read_warmup_settings(config_file, overrides)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    policy = _policy_from(src.model_name_or_path)
+    policy = set_prompt_pictures(_policy_from(src.model_name_or_path), cfg.prompt_pictures)
     policy.model.to(process_state().device)  # pictures are encoded where the model trains
     enc_text, _ = text_codec(policy.text_tokenizer)
     text_key = text_digest(policy.text_tokenizer)

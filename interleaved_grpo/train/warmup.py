@@ -11,6 +11,8 @@ from pathlib import Path
 import torch
 from .data import WarmupCollator, PAPER_PROPORTIONS
 from ..core.policy import Policy
+from ..core.errors import IGRPOError
+from ..core.codecs import UnderstandingPixels
 from ..core.config import process_state
 from interleaved_grpo.train.checkpoint import (
     save_checkpoint,
@@ -22,9 +24,13 @@ from interleaved_grpo.train.checkpoint import (
 )
 
 # %% auto #0
-__all__ = ['WarmupConfig', 'batch_indices', 'TokenScorer', 'sft_losses', 'sft_step', 'train_warmup', 'plot_losses']
+__all__ = ['PROMPT_PICTURE_MODES', 'WarmupConfig', 'set_prompt_pictures', 'batch_indices', 'TokenScorer', 'sft_losses',
+           'sft_step', 'train_warmup', 'plot_losses']
 
 # %% ../../nbs/09_warmup.ipynb #49f758f9
+PROMPT_PICTURE_MODES = ("auto", "codes", "understanding")
+
+
 @dataclass
 class WarmupConfig:
     # TRL's names for the same settings are accepted too (in files and `--set`)
@@ -58,6 +64,33 @@ class WarmupConfig:
     eval_cfg_scale: float = 3.0
     interleaved_data: str = ""  # a JSON/JSONL file of segment-list records replacing the toy interleaved source
     skip_bad_records: bool = False  # skip (and count) bad records in `interleaved_data` instead of stopping
+    # how prompt pictures are read: "auto" (as the policy does: a Janus checkpoint with its processor through the
+    # understanding encoder, the toy world as codes), "codes", or "understanding" (the model's understanding encoder)
+    prompt_pictures: str = "auto"
+
+    def __post_init__(self):
+        if self.prompt_pictures not in PROMPT_PICTURE_MODES:
+            raise IGRPOError(f"prompt_pictures must be one of {PROMPT_PICTURE_MODES}, got {self.prompt_pictures!r}")
+
+# %% ../../nbs/09_warmup.ipynb #02bc12d1
+def set_prompt_pictures(policy: Policy, mode: str = "auto") -> Policy:
+    "`policy` reading prompt pictures as `mode` says (`WarmupConfig.prompt_pictures`); changed in place and returned."
+    from dataclasses import replace
+
+    if mode not in PROMPT_PICTURE_MODES:
+        raise IGRPOError(f"prompt_pictures must be one of {PROMPT_PICTURE_MODES}, got {mode!r}")
+    if mode == "codes":
+        policy.understand = None
+    elif mode == "understanding" and policy.prompt_understand() is None:
+        if not getattr(policy.model, "understands", False):
+            raise IGRPOError(
+                f"prompt_pictures='understanding': {type(policy.model).__name__} has no understanding encoder"
+            )
+        if policy.spec.und_id is None:  # any id will do: the encoder's features replace its embedding
+            policy.spec = replace(policy.spec, und_id=policy.spec.pad_id)
+        size = None if getattr(policy.processor, "image_processor", None) else policy.model.understanding_image_size
+        policy.understand = UnderstandingPixels(policy.processor, size)
+    return policy
 
 # %% ../../nbs/09_warmup.ipynb #9e50bffb
 def batch_indices(n: int, step: int, batch_size: int, seed: int, rank: int = 0, world: int = 1) -> list:
