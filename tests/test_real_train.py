@@ -296,6 +296,12 @@ def test_warmup_from_data_files_then_grpo_from_its_policy(setup, tmp_path):
         }
         and rep["last"]["step"] == 4
     )
+    # a Janus checkpoint with its processor reads prompt pictures with its understanding encoder, in the warm-up too
+    import datasets
+
+    und = datasets.load_from_disk(str(next((tmp_path / "codes").glob("understanding-*"))))
+    assert und[0]["und_shapes"] and len(und[0]["und_pictures"]) == 1  # the picture kept for the encoder, not coded
+    assert json.loads((tmp_path / "warm" / "policy" / "igrpo.json").read_text())["prompt_pictures"] == "understanding"
     r = run_igrpo(
         "train",
         "--config",

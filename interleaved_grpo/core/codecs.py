@@ -212,7 +212,7 @@ class UnderstandingPixels:
         self.size = size
 
     def __call__(self, picture) -> torch.Tensor:
-        pic = np.asarray(picture, dtype=np.uint8)
+        pic = np.array(picture, dtype=np.uint8)  # a copy: pictures read from dataset rows are read-only buffers
         if self.image_processor is not None:
             return self.image_processor(images=pic, return_tensors="pt")["pixel_values"][0]
         x = torch.from_numpy(pic).permute(2, 0, 1).float()[None] / 127.5 - 1
