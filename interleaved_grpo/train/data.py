@@ -113,7 +113,10 @@ def row_to_encoded(row, understand=None) -> Encoded:
     ids = torch.tensor(row["ids"])
     is_ans = torch.zeros(len(ids), dtype=torch.bool)
     is_ans[row["answer_start"] :] = True
-    pics = [np.frombuffer(b, np.uint8).reshape(s) for b, s in zip(row.get("und_pictures") or [], row.get("und_shapes"))]
+    pics = [
+        np.frombuffer(b, np.uint8).reshape(s)
+        for b, s in zip(row.get("und_pictures") or [], row.get("und_shapes") or [])
+    ]
     if pics and understand is None:
         raise IGRPOError("these rows hold prompt pictures for an understanding encoder: give `understand`")
     pv = torch.stack([torch.as_tensor(understand(p), dtype=torch.float32) for p in pics]) if pics else None
@@ -307,7 +310,8 @@ def encode_cached(
     key_of = dict(
         kind=kind, files=stat, spec=asdict(spec), text=text_key, image=image_tokenizer.digest(), skip=skip_bad
     )
-    if understand:  # another layout of the prompt pictures (older keys stay valid without it)
+    key_of["rows"] = 2  # rows with the understanding columns: folders encoded before them are not mixed in
+    if understand:  # another layout of the prompt pictures
         key_of["understand"] = True
     key = hashlib.sha256(json.dumps(key_of, sort_keys=True, default=str).encode()).hexdigest()[:16]
     folder = Path(cache_dir) / f"{kind}-{key}"
