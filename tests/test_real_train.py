@@ -341,3 +341,15 @@ def test_shipped_configs_name_only_known_settings(name):
         if hasattr(cfg, "__post_init__"):
             cfg.__post_init__()
     assert cfg.lr > 0
+
+
+@pytest.mark.parametrize("name", ["ddp", "fsdp2", "deepspeed_zero3"])
+def test_shipped_accelerate_configs_load(name):
+    "accelerate reads each shipped launcher config, and the DeepSpeed one asks for ZeRO stage 3 (the one the loop runs)."
+    from accelerate.commands.config.config_args import load_config_from_file
+
+    cfg = load_config_from_file(str(Path(__file__).resolve().parents[1] / "configs" / "accelerate" / f"{name}.yaml"))
+    want = {"ddp": "MULTI_GPU", "fsdp2": "FSDP", "deepspeed_zero3": "DEEPSPEED"}[name]
+    assert str(cfg.distributed_type).split(".")[-1] == want
+    if name == "deepspeed_zero3":
+        assert cfg.deepspeed_config["zero_stage"] == 3

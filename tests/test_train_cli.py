@@ -54,10 +54,9 @@ def _weights(out):
 
 
 def test_two_processes_match_one_data_parallel_and_sharded(fresh_cache, tmp_path):
-    """One process, two data-parallel processes (DDP) and two sharded ones (FSDP2 by the loop, over gloo) sample the
-    same answers, gather the same rewards and end with the same weights; the sharded run is stopped after 2 steps and
-    resumed
-    from its collectively written checkpoint."""
+    """One process, two data-parallel processes (DDP) and two sharded ones (FSDP2 by the loop, and DeepSpeed ZeRO-3 by
+    accelerate's config; both over gloo) sample the same answers, gather the same rewards and end with the same
+    weights; the sharded runs are stopped after 2 steps and resumed from their collectively written checkpoints."""
     env = {**os.environ, "IGRPO_CACHE": str(fresh_cache), "OMP_NUM_THREADS": "1"}
     args = ["train", "--quiet", "--set", "beta=0.04", *SMALL, *WARMUP]
     one = subprocess.run(
@@ -82,9 +81,21 @@ def test_two_processes_match_one_data_parallel_and_sharded(fresh_cache, tmp_path
     fsdp = two("fsdp", "--max_steps", "3", "--fsdp", "full_shard", "--resume")
     assert fsdp.returncode == 0, fsdp.stderr[-3000:]
     assert "resuming from" in fsdp.stderr
+    ds_config = tmp_path / "zero3.json"  # what configs/accelerate/deepspeed_zero3.yaml asks for, every weight split
+    zero3 = {"stage": 3, "stage3_param_persistence_threshold": 0}
+    ds_config.write_text(json.dumps({"zero_optimization": zero3, "train_micro_batch_size_per_gpu": "auto"}))
+    ds_env = {**env, "OMP_NUM_THREADS": "1", "ACCELERATE_USE_DEEPSPEED": "true"}
+    ds_env["ACCELERATE_DEEPSPEED_CONFIG_FILE"] = str(ds_config)
+    for steps, more in (("2", ()), ("3", ("--resume",))):
+        cmd = two_processes("-m", "interleaved_grpo.cli", *args, "--out", str(tmp_path / "zero3"), "--max_steps", steps)
+        zero = subprocess.run([*cmd, *more], env=ds_env, capture_output=True, text=True, timeout=1200)
+        assert zero.returncode == 0, zero.stderr[-3000:]
+        assert "DeepSpeed ZeRO-3 over 2 processes" in zero.stderr
+    assert "resuming from" in zero.stderr
     m1 = _metrics(tmp_path / "one")
     assert [m["step"] for m in m1] == [1, 2, 3]
-    for name in ("ddp", "fsdp"):
+    assert all("kl/text" in m for m in _metrics(tmp_path / "zero3"))  # the reference (a ZeRO-3 engine) was read
+    for name in ("ddp", "fsdp", "zero3"):
         m2 = _metrics(tmp_path / name)
         assert [m["step"] for m in m2] == [1, 2, 3], name  # one row a step: a single main process wrote them
         for a, b in zip(m1, m2):  # same samples, same gathered rewards; steps 2-3 check the updates

@@ -125,11 +125,14 @@ def settings_flags(argv: list, *classes, prog: str = "igrpo") -> list:
 
 # %% ../../nbs/81_config.ipynb #904f44b3
 def process_state():
-    "accelerate's `PartialState` of this process, with CPU processes recognised as such."
+    """accelerate's `PartialState` of this process, with CPU processes recognised as such. DeepSpeed on CPU processes
+    (its CPU accelerator, as in the tests) talks over gloo: accelerate would otherwise count one process."""
     import os
     import torch
     from accelerate import PartialState
     from accelerate.utils import parse_flag_from_env
 
     several = int(os.environ.get("WORLD_SIZE", "1")) > 1
+    if parse_flag_from_env("ACCELERATE_USE_DEEPSPEED") and several and not torch.cuda.is_available():
+        return PartialState(backend="gloo")
     return PartialState(cpu=parse_flag_from_env("ACCELERATE_USE_CPU") or (several and not torch.cuda.is_available()))

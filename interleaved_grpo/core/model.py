@@ -5,6 +5,7 @@
 # %% ../../nbs/01_model.ipynb #c6e09327
 from __future__ import annotations
 from dataclasses import dataclass
+from transformers.utils import ModelOutput
 from pathlib import Path
 import torch
 import torch.nn as nn
@@ -45,9 +46,7 @@ def modality_logprobs(
     lp = torch.zeros(targets.shape, dtype=torch.float32, device=targets.device)
     ent = torch.zeros_like(lp)
     for sel, head in ((~is_image, text_head), (is_image, image_head)):
-        if not sel.any():
-            continue
-        h, tgt = hidden[sel], targets[sel]
+        h, tgt = hidden[sel], targets[sel]  # possibly none: the head still runs (on nothing), as on other processes
         if chunk_size and len(h) > chunk_size:
             parts = [
                 checkpoint(
@@ -71,8 +70,11 @@ def modality_logprobs(
 
 # %% ../../nbs/01_model.ipynb #3f4eeca3
 @dataclass
-class UnifiedOutput:
-    hidden: torch.Tensor  # (B, T, D) last hidden states
+class UnifiedOutput(ModelOutput):
+    """What a forward pass returns. A `transformers.ModelOutput` (a dict underneath), so engines that look for the
+    tensors a module returns find them (DeepSpeed ZeRO-3 hooks the backward pass through them)."""
+
+    hidden: torch.Tensor = None  # (B, T, D) last hidden states
     cache: object = None  # key/value cache for incremental decoding
 
 # %% ../../nbs/01_model.ipynb #17add464
@@ -83,6 +85,10 @@ class UnifiedModel(nn.Module):
     text_vocab_size: int
     image_vocab_size: int
     image_len: int
+    # every module runs in every multi-token forward (on nothing, or on a dummy picture, where nothing needs it), so
+    # processes whose weights DeepSpeed ZeRO-3 partitions gather the same weights in the same order; the GRPO loop
+    # sets it under ZeRO-3
+    uniform_calls: bool = False
 
     def embed(self, ids, modality, pixel_values=None) -> torch.Tensor:
         raise NotImplementedError  # (B, T, D)
@@ -198,11 +204,13 @@ class JanusAdapter(UnifiedModel):
         if bool(is_img.all()):
             return self.model.prepare_embeddings_for_image_generation(ids)  # a pure image step (decoding)
         emb = self.model.get_input_embeddings()(ids.masked_fill(is_img, 0))  # (B, T, D)
-        if is_img.any():
-            img = self.model.prepare_embeddings_for_image_generation(ids[is_img])  # (n, D)
-            emb = emb.masked_scatter(is_img[..., None], img.to(emb.dtype))
+        img = self.model.prepare_embeddings_for_image_generation(ids[is_img])  # (n, D), n may be 0
+        emb = emb.masked_scatter(is_img[..., None], img.to(emb.dtype))
         und = modality == UNDERSTAND
         n_und = int(und.sum())
+        if self.uniform_calls and pixel_values is None:  # where other processes may read pictures: a dummy one
+            s = self.understanding_image_size
+            self.understanding_features(torch.zeros(1, 3, s, s, device=ids.device))
         if n_und or pixel_values is not None:
             n_pix = 0 if pixel_values is None else len(pixel_values)
             if n_und != n_pix * self.image_len:

@@ -139,7 +139,10 @@ def score_tokens(
     h = model(ids, modality, attention_mask=attention_mask, **pix).hidden[:, :-1]  # (B, T-1, D)
     tgt, img = ids[:, 1:], modality[:, 1:] == IMAGE
     text_head, image_head = model.text_logits, model.image_logits
-    if mode != "no_cfg" and cfg_scale != 1.0 and img.any():  # guided image logits, as the rollout sampled
+    guided = img.any() or getattr(
+        model, "uniform_calls", False
+    )  # (ZeRO-3: whether or not this process has pictures, as the others)
+    if mode != "no_cfg" and cfg_scale != 1.0 and guided:  # guided image logits, as the rollout sampled
         detach = mode == "cfg_detached_uncond"
         with torch.no_grad() if detach else torch.enable_grad():
             hu = model(uncond_ids(ids, modality, is_answer, pad_id), modality, attention_mask=attention_mask, **pix)

@@ -52,6 +52,10 @@ from interleaved_grpo.train.sharding import (
     shard,
     touch_names,
     whole,
+    ZeroOptimizerState,
+    fill_deepspeed_config,
+    zero_inference,
+    zero3_run,
 )
 
 # %% auto #0
@@ -413,8 +417,13 @@ def _prepare(policy, cfg: TrainConfig, out: Path, resume: bool, acc, say) -> tup
     reference is a frozen copy of the policy the run starts from (the caller passes that same policy when it
     resumes), on the run's device; it is never written to a checkpoint. With `lora_r`, the policy gets adapters and the
     reference is the same model with its adapters off (no copy). Sharded (FSDP2, by accelerate's config or by
-    `cfg.fsdp`), the rollouts get a whole copy of the weights (the returned `sampler`) and the reference is sharded too.
+    `cfg.fsdp`; DeepSpeed ZeRO-3 by accelerate's config), the rollouts get a whole copy of the weights (the returned
+    `sampler`) and the reference is sharded too. Also returns what checkpoints read the Adam state through (`opt`
+    itself, or a `ZeroOptimizerState`).
     """
+    from accelerate.utils import DistributedType
+
+    zero = zero3_run(acc, cfg.load_in_4bit)  # before any checkpoint is loaded: it must load whole
     ck = latest_checkpoint(out / "checkpoints") if resume else None
     ref_model = None
     if cfg.lora_r:  # adapters on the start policy; resuming loads the checkpoint's adapters onto the same base
@@ -437,15 +446,12 @@ def _prepare(policy, cfg: TrainConfig, out: Path, resume: bool, acc, say) -> tup
     ref_scorer = PolicyScorer(ref_model, cfg, policy.spec.pad_id) if ref_model is not None else None
     if cfg.lora_r and cfg.beta:
         ref_scorer = BaseScorer(PolicyScorer(policy.model, cfg, policy.spec.pad_id))
-    from accelerate.utils import DistributedType
-
-    if acc.distributed_type == DistributedType.DEEPSPEED:  # ZeRO-3 partitions would need gathering in rollouts too
-        raise IGRPOError(
-            "DeepSpeed is not supported by the GRPO loop: shard with configs/accelerate/fsdp2.yaml instead"
-        )
     by_acc = acc.distributed_type == DistributedType.FSDP  # accelerate shards what it prepares (its FSDP config)
-    ours = bool(cfg.fsdp) and not by_acc and acc.num_processes > 1  # the loop shards (CPU processes)
-    sampler = RolloutWeights.for_run(policy, cfg, acc.device, sharded=by_acc or ours)  # whole: made before sharding
+    ours = bool(cfg.fsdp) and not by_acc and not zero and acc.num_processes > 1  # the loop shards (CPU processes)
+    sampler = RolloutWeights.for_run(policy, cfg, acc.device, sharded=by_acc or ours or zero)  # whole: before sharding
+    for m in (policy.model, ref_model) if zero else ():  # processes gather weights module by module, in step
+        if m is not None:
+            m.uniform_calls = True
     if cfg.gradient_checkpointing:
         policy.model.enable_gradient_checkpointing()
     if by_acc:
@@ -456,28 +462,38 @@ def _prepare(policy, cfg: TrainConfig, out: Path, resume: bool, acc, say) -> tup
         shard(scorer, policy.model, acc.device, acc.num_processes)
     trainable = [p for p in scorer.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(trainable, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    groups = opt.state_dict()["param_groups"]  # an unsharded optimizer's, for checkpoints
+    if zero:
+        fill_deepspeed_config(acc, cfg.prompts_per_step // acc.num_processes * cfg.num_generations, cfg.max_grad_norm)
     if ours:
         opt = acc.prepare(opt)
     else:
         scorer, opt = acc.prepare(scorer, opt)
+    moments = (
+        ZeroOptimizerState(opt, trainable, groups, acc.is_main_process) if zero else getattr(opt, "optimizer", opt)
+    )
     start = 0
     if ck is not None:  # after `prepare`, which may swap the optimizer's parameters for sharded ones
-        start = load_trainer_state(ck, opt)["step"]
-        reshard_optimizer_state(getattr(opt, "optimizer", opt))
+        start = load_trainer_state(ck, moments)["step"]  # ZeRO-3: split into DeepSpeed's partitions as it loads
+        if not zero:
+            reshard_optimizer_state(moments)
         say(f"resuming from {ck} at step {start}")
     policy.model = acc.unwrap_model(scorer).model
-    if by_acc or ours:
+    if by_acc or ours or zero:
         if isinstance(ref_scorer, BaseScorer):  # the reference must go through the sharded root unit too
             ref_scorer = BaseScorer(scorer)
+        elif ref_scorer is not None and zero:
+            ref_scorer = zero_inference(ref_scorer, acc)
         elif ref_scorer is not None:
             shard(ref_scorer, ref_model, acc.device, acc.num_processes)
-        say(f"FSDP2 over {acc.num_processes} processes ({'accelerate' if by_acc else 'the loop'})")
+        how = "" if zero else f" ({'accelerate' if by_acc else 'the loop'})"
+        say(f"{'DeepSpeed ZeRO-3' if zero else 'FSDP2'} over {acc.num_processes} processes{how}")
     else:
         if ref_model is not None:
             ref_model.to(acc.device)
         if acc.num_processes > 1:
             say(f"data parallel over {acc.num_processes} processes")
-    return policy, scorer, ref_scorer, opt, start, sampler
+    return policy, scorer, ref_scorer, opt, start, sampler, moments
 
 # %% ../../nbs/14_loop.ipynb #deb66ae9
 def _save(out: Path, step: int, policy, opt, cfg: TrainConfig):
@@ -486,10 +502,11 @@ def _save(out: Path, step: int, policy, opt, cfg: TrainConfig):
 
 # %% ../../nbs/14_loop.ipynb #9f889f50
 def _save_sharded(out: Path, step: int, policy, opt, cfg: TrainConfig, sampler, main: bool):
-    """Checkpoint `step` of a sharded run: every process gathers the weights and the Adam moments one tensor at a time,
-    the main process writes them through the whole sampling copy: the same files as an unsharded run."""
+    """Checkpoint `step` of a sharded run: every process gathers the weights and the Adam moments (`opt`: the torch
+    optimizer, or a `ZeroOptimizerState`) one tensor at a time, the main process writes them through the whole sampling
+    copy: the same files as an unsharded run."""
     state = gather_state_dict(policy.model, keep=main)
-    moments = GatheredOptimizerState(getattr(opt, "optimizer", opt), keep=main)
+    moments = GatheredOptimizerState(opt, keep=main)
     if main:
         kept = {n: p.data for n, p in sampler.model.named_parameters()}
         sampler.hold(state)
@@ -536,7 +553,7 @@ def train_grpo(
             f"prompts_per_step={cfg.prompts_per_step} must split evenly over {acc.num_processes} processes "
             "(groups never split)"
         )
-    policy, scorer, ref_scorer, opt, start, sampler = _prepare(policy, cfg, out, resume, acc, say)
+    policy, scorer, ref_scorer, opt, start, sampler, moments = _prepare(policy, cfg, out, resume, acc, say)
     sharded = sampler is not None and is_sharded(scorer)
     view = sampler.policy if sharded else policy  # what evaluation and model selection read: whole weights
     runlog = RunLog(out, start, acc.is_main_process)
@@ -570,7 +587,7 @@ def train_grpo(
         if (step + 1) % cfg.save_every == 0 or step + 1 == cfg.steps:
             acc.wait_for_everyone()
             if sharded:
-                _save_sharded(out, step + 1, policy, opt, cfg, sampler, acc.is_main_process)
+                _save_sharded(out, step + 1, policy, moments, cfg, sampler, acc.is_main_process)
             elif acc.is_main_process:
                 _save(out, step + 1, policy, opt, cfg)
         if stop_after is not None and step + 1 - start >= stop_after:

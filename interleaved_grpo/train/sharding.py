@@ -10,21 +10,36 @@ from ..core.errors import IGRPOError
 
 # %% auto #0
 __all__ = ['is_sharded', 'whole', 'freeze_loss_free', 'shard', 'gather_state_dict', 'GatheredOptimizerState',
-           'reshard_optimizer_state', 'touch_names', 'release']
+           'reshard_optimizer_state', 'touch_names', 'release', 'zero_stage', 'zero3_run', 'fill_deepspeed_config',
+           'zero_inference', 'ZeroOptimizerState']
 
 # %% ../../nbs/24_sharding.ipynb #2f707099
 def is_sharded(module) -> bool:
-    "Whether any parameter of `module` is a `DTensor` (split across processes by FSDP2)."
+    """Whether any parameter of `module` is split across processes: a `DTensor` (FSDP2) or a parameter that DeepSpeed
+    ZeRO-3 partitions (it carries a `ds_id`)."""
     from torch.distributed.tensor import DTensor
 
-    return any(isinstance(p, DTensor) for p in module.parameters())
+    return any(isinstance(p, DTensor) or hasattr(p, "ds_id") for p in module.parameters())
 
 # %% ../../nbs/24_sharding.ipynb #b25de265
 def whole(t: torch.Tensor) -> torch.Tensor:
-    "The whole tensor behind `t`: gathered from every process if it is a `DTensor` (a collective call), else `t`."
+    """The whole tensor behind `t`: gathered from every process if it is a `DTensor` or a ZeRO-3 parameter (a
+    collective call either way), else `t`. A ZeRO-3 parameter that the optimizer trains comes back as DeepSpeed's
+    float32 master copy (what a bf16 run actually trains), any other as its gathered weights."""
     from torch.distributed.tensor import DTensor
 
-    return t.full_tensor() if isinstance(t, DTensor) else t
+    if isinstance(t, DTensor):
+        return t.full_tensor()
+    if not hasattr(t, "ds_id"):
+        return t
+    from deepspeed import zero
+    from deepspeed.utils import safe_get_full_fp32_param
+
+    full = safe_get_full_fp32_param(t) if t.requires_grad else None  # None for a weight outside the optimizer
+    if full is None:
+        with zero.GatheredParameters([t]):
+            full = t.data.detach().clone()
+    return full
 
 # %% ../../nbs/24_sharding.ipynb #608f1dda
 def freeze_loss_free(model) -> set:
@@ -55,7 +70,7 @@ def shard(scorer: torch.nn.Module, model, device, num_processes: int) -> None:
 def gather_state_dict(module, keep: bool = True) -> dict | None:
     "`module.state_dict()` with whole tensors on the CPU (a collective call); None where `keep` is False."
     out = {}
-    for k, v in module.state_dict().items():
+    for k, v in module.state_dict(keep_vars=True).items():  # the parameters themselves: ZeRO-3 marks them, not copies
         w = whole(v)
         if keep:
             out[k] = w.detach().cpu()
@@ -67,11 +82,15 @@ class GatheredOptimizerState:
     optimizer's `state_dict()`; `save_checkpoint` writes it like any optimizer."""
 
     def __init__(self, opt, keep: bool = True):
-        sd = opt.state_dict()
+        sd = opt.state_dict()  # a `ZeroOptimizerState` gathers here, and returns None where told to keep nothing
+        self._sd = None
+        if sd is None:
+            return
         state = {}
         for pid, st in sd["state"].items():
             state[pid] = {k: whole(v).detach().cpu() if torch.is_tensor(v) else v for k, v in st.items()}
-        self._sd = {"state": state, "param_groups": sd["param_groups"]} if keep else None
+        if keep:
+            self._sd = {"state": state, "param_groups": sd["param_groups"]}
 
     def state_dict(self) -> dict:
         return self._sd
@@ -103,3 +122,117 @@ def release(module) -> None:
 
     if isinstance(module, FSDPModule):
         module.reshard()
+
+# %% ../../nbs/24_sharding.ipynb #bc0f67c3
+def zero_stage(acc) -> int | None:
+    "The ZeRO stage in `acc`'s DeepSpeed config; None when the run does not use DeepSpeed."
+    from accelerate.utils import DistributedType
+
+    if acc.distributed_type != DistributedType.DEEPSPEED:
+        return None
+    return int(acc.state.deepspeed_plugin.deepspeed_config.get("zero_optimization", {}).get("stage", 0))
+
+# %% ../../nbs/24_sharding.ipynb #9b84369f
+def zero3_run(acc, load_in_4bit: bool = False) -> bool:
+    """Whether `acc` runs DeepSpeed ZeRO-3; other ZeRO stages, and 4-bit weights under DeepSpeed, are refused. Under
+    ZeRO-3 it also stops `transformers` from loading models split by `deepspeed.zero.Init` from here on (accelerate
+    registers its DeepSpeed config for that): the loop loads checkpoints whole and splits the policy as it prepares
+    it."""
+    stage = zero_stage(acc)
+    if stage is None:
+        return False
+    if stage != 3:
+        raise IGRPOError(
+            f"DeepSpeed ZeRO stage {stage} is not supported by the GRPO loop: use stage 3 "
+            "(configs/accelerate/deepspeed_zero3.yaml), or configs/accelerate/ddp.yaml or fsdp2.yaml"
+        )
+    if load_in_4bit:
+        raise IGRPOError("load_in_4bit with DeepSpeed is not supported: QLoRA runs data parallel (ddp.yaml)")
+    from transformers.integrations import unset_hf_deepspeed_config
+
+    unset_hf_deepspeed_config()
+    return True
+
+# %% ../../nbs/24_sharding.ipynb #ea1f8f4d
+def fill_deepspeed_config(acc, rows_per_process: int, max_grad_norm: float) -> dict:
+    """Fill the settings of `acc`'s DeepSpeed config that a trainer without a dataloader must give (where they are
+    `auto` or missing): rows per process, one accumulation step, `max_grad_norm` as the clipping. Returns the config."""
+    ds = acc.state.deepspeed_plugin.deepspeed_config
+    wanted = dict(train_micro_batch_size_per_gpu=rows_per_process, gradient_accumulation_steps=1)
+    wanted["gradient_clipping"] = max_grad_norm
+    for key, value in wanted.items():
+        if ds.get(key, "auto") == "auto":
+            ds[key] = value
+    if ds.get("train_batch_size") == "auto":  # accelerate computes it from the two above
+        del ds["train_batch_size"]
+    return ds
+
+# %% ../../nbs/24_sharding.ipynb #df4e3cfd
+def zero_inference(module: torch.nn.Module, acc):
+    """`module` (a frozen scorer) for a DeepSpeed run: under ZeRO-3 an inference engine with the training engine's
+    partitioning and no optimizer, so every process holds 1/N of its weights; under ZeRO-1/2 (whole weights) the
+    module on the device. Call after the policy is prepared: its `auto` settings are filled by then."""
+    import copy
+
+    module.eval().requires_grad_(False)
+    if zero_stage(acc) != 3:
+        return module.to(acc.device)
+    import deepspeed
+
+    ds = copy.deepcopy(acc.state.deepspeed_plugin.deepspeed_config)
+    for key in ("optimizer", "scheduler"):
+        ds.pop(key, None)
+    engine, *_ = deepspeed.initialize(model=module, config=ds)
+    engine.eval()  # (DeepSpeedEngine.eval returns nothing)
+    return engine
+
+# %% ../../nbs/24_sharding.ipynb #4046fea4
+class ZeroOptimizerState:
+    """The Adam state of a DeepSpeed run, whole, in the layout of an unsharded `torch.optim.AdamW.state_dict()` over
+    `params` (the trainable parameters in the unsharded optimizer's order) with `param_groups` (that optimizer's own,
+    taken before `accelerate.prepare`). `state_dict()` gathers it, `load_state_dict()` splits a checkpoint's back into
+    the partitions; both are collective calls. `keep=False`: take part in gathering, keep nothing."""
+
+    keys = ("exp_avg", "exp_avg_sq")
+
+    def __init__(self, opt, params, param_groups: list, keep: bool = True):
+        self.opt, self.params, self.groups, self.keep = opt, list(params), param_groups, keep
+
+    def _zero(self):  # (accelerate's wrapper ->) DeepSpeed's ZeRO optimizer
+        zero = self.opt
+        while not type(zero).__module__.startswith("deepspeed."):
+            zero = zero.optimizer
+        return zero
+
+    def _base(self):  # the torch optimizer DeepSpeed runs over this process's flat float32 slices
+        return self._zero().optimizer
+
+    def state_dict(self) -> dict | None:
+        from deepspeed.utils import safe_get_full_optimizer_state
+
+        steps = [float(st["step"]) for st in self._base().state.values() if "step" in st]
+        state = {}
+        for i, p in enumerate(self.params):
+            m = {k: safe_get_full_optimizer_state(p, k) for k in self.keys}
+            if self.keep:
+                state[i] = {"step": torch.tensor(steps[0] if steps else 0.0), **{k: v.cpu() for k, v in m.items()}}
+        return {"state": state, "param_groups": self.groups} if self.keep else None
+
+    def load_state_dict(self, sd: dict) -> None:
+        zero = self._zero()
+        base = zero.optimizer
+        for flat in zero.fp32_partitioned_groups_flat:  # no step yet: the state Adam would create, zeros
+            if not base.state.get(flat):
+                base.state[flat] = {"step": torch.tensor(0.0), **{k: torch.zeros_like(flat) for k in self.keys}}
+        state = {int(k): v for k, v in sd["state"].items()}
+        for i, p in enumerate(self.params):
+            for k in self.keys:
+                # this process's slice, by hand: `safe_set_full_optimizer_state` (0.19) reads past the end of a weight
+                # whose size does not divide by the number of processes (the last slice is padded)
+                part, _ = zero._get_fp32_opt_state_partition(p, release_swap_buffers=False, optim_state_key=k)
+                n = part.numel()
+                mine = state[i][k].flatten()[n * zero._get_param_partition_rank(p) :][:n]
+                part.data[: mine.numel()].copy_(mine)
+        step = float(state[0]["step"]) if state else 0.0
+        for st in base.state.values():
+            st["step"] = torch.tensor(step)
