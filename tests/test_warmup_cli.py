@@ -171,3 +171,50 @@ def test_eval_toy_with_a_checkpoint_answers_scores_and_resumes(resumed_run, tmp_
         s["oracle"],
     )
     assert (s2["mmie"]["n_judged"], s2["interleavedbench"]["n_judged"]) == (0, 0)
+
+
+def test_warmup_sharded_by_deepspeed_zero3_matches_data_parallel(fresh_cache, tmp_path):
+    """Two processes warm up alike data parallel (DDP) and sharded by DeepSpeed ZeRO-3 (accelerate's config, over
+    gloo). The ZeRO-3 run is killed after its first checkpoint and resumed from it (weights, Adam moments and the
+    learning-rate schedule, written in the unsharded layout), and ends with the DDP run's weights."""
+    import os, signal, subprocess, time
+    from pathlib import Path
+    from safetensors.torch import load_file
+    from conftest import CPU2, two_processes
+
+    settings = [s for s in SMALL if not s.startswith(("steps=", "save_every="))] + ["steps=20", "save_every=10"]
+    env = {**os.environ, "IGRPO_CACHE": str(fresh_cache), "OMP_NUM_THREADS": "1"}
+    ds_config = tmp_path / "zero3.json"  # every weight split, however small
+    zero3 = {"stage": 3, "stage3_param_persistence_threshold": 0}
+    ds_config.write_text(json.dumps({"zero_optimization": zero3, "train_micro_batch_size_per_gpu": "auto"}))
+    ds_env = {**env, "ACCELERATE_USE_DEEPSPEED": "true", "ACCELERATE_DEEPSPEED_CONFIG_FILE": str(ds_config)}
+
+    def cmd(name, *more):
+        return two_processes("-m", "interleaved_grpo.cli", "warmup", "--out", str(tmp_path / name), "--quiet", *more)
+
+    ddp = subprocess.run([*cmd("ddp"), "--set", *settings], env={**env, **CPU2}, capture_output=True, text=True)
+    assert ddp.returncode == 0, ddp.stderr[-3000:]
+    first = subprocess.Popen(
+        [*cmd("zero3"), "--set", *settings], env=ds_env, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
+    latest, deadline = tmp_path / "zero3" / "checkpoints" / "latest", time.time() + 900
+    while first.poll() is None and time.time() < deadline and not latest.exists():
+        time.sleep(0.2)
+    assert first.poll() is None, first.stderr.read()[-3000:]
+    os.killpg(first.pid, signal.SIGKILL)  # torchrun and both workers
+    first.wait()
+    assert latest.read_text().strip() == "step-00000010"
+    zero = subprocess.run([*cmd("zero3", "--resume"), "--set", *settings], env=ds_env, capture_output=True, text=True)
+    assert zero.returncode == 0, zero.stderr[-3000:]
+    assert "DeepSpeed ZeRO-3 over 2 processes" in zero.stderr and "resuming from" in zero.stderr
+
+    def weights(name):
+        return load_file(str(next((tmp_path / name / "policy" / "model").glob("*.safetensors"))))
+
+    w1, w2 = weights("ddp"), weights("zero3")
+    assert set(w1) == set(w2)
+    gap = max(float((w1[k] - w2[k]).abs().max()) for k in w1)
+    assert gap < 1e-5, gap
+    steps = [json.loads(line)["step"] for line in (tmp_path / "zero3" / "metrics.jsonl").read_text().splitlines()]
+    assert steps == list(range(5, 21, 5))
+    assert Path(tmp_path / "zero3" / "report.json").exists()

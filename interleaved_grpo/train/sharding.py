@@ -154,11 +154,12 @@ def zero3_run(acc, load_in_4bit: bool = False) -> bool:
     return True
 
 # %% ../../nbs/24_sharding.ipynb #ea1f8f4d
-def fill_deepspeed_config(acc, rows_per_process: int, max_grad_norm: float) -> dict:
+def fill_deepspeed_config(acc, rows_per_process: int, max_grad_norm: float, accumulation: int = 1) -> dict:
     """Fill the settings of `acc`'s DeepSpeed config that a trainer without a dataloader must give (where they are
-    `auto` or missing): rows per process, one accumulation step, `max_grad_norm` as the clipping. Returns the config."""
+    `auto` or missing): rows per process, `accumulation` micro-batches per update, `max_grad_norm` as the clipping.
+    Returns the config."""
     ds = acc.state.deepspeed_plugin.deepspeed_config
-    wanted = dict(train_micro_batch_size_per_gpu=rows_per_process, gradient_accumulation_steps=1)
+    wanted = dict(train_micro_batch_size_per_gpu=rows_per_process, gradient_accumulation_steps=accumulation)
     wanted["gradient_clipping"] = max_grad_norm
     for key, value in wanted.items():
         if ds.get(key, "auto") == "auto":
@@ -213,6 +214,8 @@ class ZeroOptimizerState:
         steps = [float(st["step"]) for st in self._base().state.values() if "step" in st]
         state = {}
         for i, p in enumerate(self.params):
+            if not p.requires_grad:  # frozen: no moments, as in an unsharded optimizer that never saw a gradient
+                continue
             m = {k: safe_get_full_optimizer_state(p, k) for k in self.keys}
             if self.keep:
                 state[i] = {"step": torch.tensor(steps[0] if steps else 0.0), **{k: v.cpu() for k, v in m.items()}}
@@ -226,13 +229,13 @@ class ZeroOptimizerState:
                 base.state[flat] = {"step": torch.tensor(0.0), **{k: torch.zeros_like(flat) for k in self.keys}}
         state = {int(k): v for k, v in sd["state"].items()}
         for i, p in enumerate(self.params):
-            for k in self.keys:
+            for k in self.keys if p.requires_grad and i in state else ():
                 # this process's slice, by hand: `safe_set_full_optimizer_state` (0.19) reads past the end of a weight
                 # whose size does not divide by the number of processes (the last slice is padded)
                 part, _ = zero._get_fp32_opt_state_partition(p, release_swap_buffers=False, optim_state_key=k)
                 n = part.numel()
                 mine = state[i][k].flatten()[n * zero._get_param_partition_rank(p) :][:n]
                 part.data[: mine.numel()].copy_(mine)
-        step = float(state[0]["step"]) if state else 0.0
+        step = float(next(iter(state.values()))["step"]) if state else 0.0
         for st in base.state.values():
             st["step"] = torch.tensor(step)

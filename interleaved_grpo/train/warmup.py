@@ -22,6 +22,14 @@ from interleaved_grpo.train.checkpoint import (
     read_metrics,
     peak_memory,
 )
+from interleaved_grpo.train.sharding import (
+    GatheredOptimizerState,
+    ZeroOptimizerState,
+    fill_deepspeed_config,
+    freeze_loss_free,
+    gather_state_dict,
+    zero3_run,
+)
 
 # %% auto #0
 __all__ = ['PROMPT_PICTURE_MODES', 'WarmupConfig', 'set_prompt_pictures', 'batch_indices', 'TokenScorer', 'sft_losses',
@@ -157,6 +165,18 @@ def sft_step(scorer, data, coll, step: int, cfg: WarmupConfig, acc, opt, sched) 
         ntok += int(b["loss_mask"].sum())
     return L, ntok
 
+# %% ../../nbs/09_warmup.ipynb #2f6414a5
+def _sharded_warmup(policy, acc):
+    """Ready `policy` for a ZeRO-3 warm-up under `acc`: loss-free modules frozen, every module run in every forward;
+    returns the whole CPU copy that checkpoints are written through."""
+    import copy
+
+    freeze_loss_free(policy.model)
+    policy.model.uniform_calls = True
+    writer = copy.copy(policy)  # the same codecs and settings, its own weights
+    writer.model = copy.deepcopy(policy.model).to("cpu")
+    return writer
+
 # %% ../../nbs/09_warmup.ipynb #c0db598f
 def train_warmup(
     out,
@@ -170,15 +190,26 @@ def train_warmup(
 ) -> Policy:
     """Warm up `policy` on `data` (tokenized rows); checkpoints in `out/checkpoints`, metrics in `out/metrics.jsonl`.
     `resume` continues from the latest checkpoint; `stop_after` ends this call after that many steps
-    (demonstrations)."""
-    from accelerate import Accelerator
+    (demonstrations). Data parallel, or sharded by DeepSpeed ZeRO-3 (accelerate's config; see `_sharded_warmup`)."""
+    from accelerate import Accelerator, DistributedDataParallelKwargs
+    from accelerate.utils import DistributedType
     from transformers import get_cosine_schedule_with_warmup
     from tqdm.auto import tqdm
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     process_state()  # CPU processes recognised as such (torchrun on a machine without a GPU)
-    acc = Accelerator(mixed_precision=cfg.mixed_precision, gradient_accumulation_steps=cfg.grad_accum)
+    # the vision tower and VQ-VAE take no part in the loss: DDP must not wait for their gradients
+    ddp = DistributedDataParallelKwargs(find_unused_parameters=True)
+    acc = Accelerator(
+        mixed_precision=cfg.mixed_precision, gradient_accumulation_steps=cfg.grad_accum, kwargs_handlers=[ddp]
+    )
+    if acc.distributed_type == DistributedType.FSDP:
+        raise IGRPOError(
+            "the warm-up does not run under FSDP: shard it with configs/accelerate/deepspeed_zero3.yaml, "
+            "or run it data parallel (configs/accelerate/ddp.yaml)"
+        )
+    zero = zero3_run(acc)  # before a checkpoint is loaded: it must load whole
     coll = WarmupCollator(policy.spec.pad_id, cfg.cond_dropout, cfg.seed, policy.prompt_understand())
     say = log if acc.is_main_process else (lambda m: None)
     ck_root, start = out / "checkpoints", 0
@@ -190,12 +221,24 @@ def train_warmup(
     if cfg.gradient_checkpointing:
         policy.model.enable_gradient_checkpointing()
     scorer = TokenScorer(policy.model, cfg.logprob_chunk_size)
-    opt = torch.optim.AdamW(scorer.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.98))
+    params = list(scorer.parameters())  # what an unsharded run's optimizer holds: checkpoints index its moments
+    writer = _sharded_warmup(policy, acc) if zero else None
+    trained = [p for p in params if p.requires_grad] if zero else params
+    opt = torch.optim.AdamW(trained, lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.98))
+    groups = [{**g, "params": list(range(len(params)))} for g in opt.state_dict()["param_groups"]]
     sched = get_cosine_schedule_with_warmup(opt, cfg.warmup_steps, cfg.steps)
-    if ck is not None:
+    if ck is not None and not zero:
         start = load_trainer_state(ck, opt, sched)["step"]
         say(f"resuming from {ck} at step {start}")
+    if zero:
+        fill_deepspeed_config(acc, max(1, cfg.batch_size // acc.num_processes), cfg.max_grad_norm, cfg.grad_accum)
     scorer, opt, sched = acc.prepare(scorer, opt, sched)
+    moments = ZeroOptimizerState(opt, params, groups, acc.is_main_process) if zero else opt
+    if zero:
+        say(f"DeepSpeed ZeRO-3 over {acc.num_processes} processes")
+    if ck is not None and zero:  # into DeepSpeed's partitions, so after `prepare`
+        start = load_trainer_state(ck, moments, sched)["step"]
+        say(f"resuming from {ck} at step {start}")
     runlog = RunLog(out, start, acc.is_main_process, prefix="warmup/")
     (out / "warmup_config.json").write_text(json.dumps(asdict(cfg), indent=1))
     off = not (progress and acc.is_main_process)
@@ -222,12 +265,21 @@ def train_warmup(
             )
         if done % cfg.save_every == 0 or done == cfg.steps:
             acc.wait_for_everyone()
-            if acc.is_main_process:
+            if zero:  # every process gathers, the main process writes through the whole copy
+                state = gather_state_dict(policy.model, keep=acc.is_main_process)
+                whole_moments = GatheredOptimizerState(moments, keep=acc.is_main_process)
+                if acc.is_main_process:
+                    writer.model.load_state_dict(state)
+                    save_checkpoint(ck_root, done, writer.save, whole_moments, sched, extra={"config": asdict(cfg)})
+            elif acc.is_main_process:
                 save_checkpoint(ck_root, done, policy.save, opt, sched, extra={"config": asdict(cfg)})
         if stop_after is not None and done - start >= stop_after:
             break
     runlog.close()
     policy.model = acc.unwrap_model(scorer).model
+    if zero:  # the trained weights, whole, on every process
+        writer.model.load_state_dict(gather_state_dict(policy.model))
+        return writer
     return policy
 
 # %% ../../nbs/09_warmup.ipynb #59a9d365
