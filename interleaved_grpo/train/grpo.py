@@ -6,7 +6,7 @@
 from __future__ import annotations
 import copy, json, random, time
 from contextlib import nullcontext
-from dataclasses import dataclass, field, asdict
+from dataclasses import dataclass, field, asdict, replace
 from typing import ClassVar
 from pathlib import Path
 import numpy as np
@@ -56,6 +56,7 @@ from interleaved_grpo.train.sharding import (
     fill_deepspeed_config,
     zero_inference,
     zero3_run,
+    rebind_codec,
 )
 
 # %% auto #0
@@ -294,14 +295,15 @@ class RolloutWeights:
     bfloat16 weights make a decoding step about twice as fast as float32 weights under autocast
     (`benchmarks/results/janus_pro_1b_h200.json`)."""
 
-    def __init__(self, policy, dtype=torch.bfloat16, device=None):
+    def __init__(self, policy, dtype=torch.bfloat16, device=None, own_codec: bool = False):
         model = copy.deepcopy(policy.model).eval().requires_grad_(False)
         if device is not None:
             model.to(device)  # buffers too (rotary frequencies), not only the parameters
         for p in model.parameters():  # 4-bit weights (QLoRA) stay packed
             p.data = p.data.to(dtype=dtype if p.dtype.is_floating_point else p.dtype)
         self.model = model
-        self.policy = Policy(model, policy.text_tokenizer, policy.image_tokenizer, policy.spec, policy.processor)
+        codec = rebind_codec(policy.image_tokenizer, policy.model, model) if own_codec else policy.image_tokenizer
+        self.policy = replace(policy, model=model, image_tokenizer=codec)  # codecs and settings (prompt pictures) kept
 
     @torch.no_grad()
     def sync(self, model) -> None:
@@ -319,13 +321,14 @@ class RolloutWeights:
             p.data = state[name].to(p.device)
 
     @classmethod
-    def for_run(cls, policy, cfg, device, sharded: bool = False):
+    def for_run(cls, policy, cfg, device, sharded: bool = False, own_codec: bool = False):
         """The sampling copy `cfg.rollout_dtype` asks for (None: sample with the policy itself). A sharded run always
-        gets one (its decoding needs whole weights), in float32 unless bf16 is asked for."""
+        gets one (its decoding needs whole weights), in float32 unless bf16 is asked for; `own_codec`: its picture
+        codec runs the copy's VQ-VAE (ZeRO-3 splits the policy's)."""
         auto = cfg.mixed_precision == "bf16" and torch.device(device).type == "cuda"
         if cfg.rollout_dtype == "bfloat16" or (cfg.rollout_dtype == "auto" and auto):
-            return cls(policy, torch.bfloat16, device)
-        return cls(policy, torch.float32, device) if sharded else None
+            return cls(policy, torch.bfloat16, device, own_codec)
+        return cls(policy, torch.float32, device, own_codec) if sharded else None
 
 # %% ../../nbs/14_loop.ipynb #cbb68757
 def grpo_step(
@@ -448,7 +451,7 @@ def _prepare(policy, cfg: TrainConfig, out: Path, resume: bool, acc, say) -> tup
         ref_scorer = BaseScorer(PolicyScorer(policy.model, cfg, policy.spec.pad_id))
     by_acc = acc.distributed_type == DistributedType.FSDP  # accelerate shards what it prepares (its FSDP config)
     ours = bool(cfg.fsdp) and not by_acc and not zero and acc.num_processes > 1  # the loop shards (CPU processes)
-    sampler = RolloutWeights.for_run(policy, cfg, acc.device, sharded=by_acc or ours or zero)  # whole: before sharding
+    sampler = RolloutWeights.for_run(policy, cfg, acc.device, by_acc or ours or zero, zero)  # whole: before sharding
     for m in (policy.model, ref_model) if zero else ():  # processes gather weights module by module, in step
         if m is not None:
             m.uniform_calls = True

@@ -11,7 +11,7 @@ from ..core.errors import IGRPOError
 # %% auto #0
 __all__ = ['is_sharded', 'whole', 'freeze_loss_free', 'shard', 'gather_state_dict', 'GatheredOptimizerState',
            'reshard_optimizer_state', 'touch_names', 'release', 'zero_stage', 'zero3_run', 'fill_deepspeed_config',
-           'zero_inference', 'ZeroOptimizerState']
+           'zero_inference', 'rebind_codec', 'ZeroOptimizerState']
 
 # %% ../../nbs/24_sharding.ipynb #2f707099
 def is_sharded(module) -> bool:
@@ -186,6 +186,20 @@ def zero_inference(module: torch.nn.Module, acc):
     engine, *_ = deepspeed.initialize(model=module, config=ds)
     engine.eval()  # (DeepSpeedEngine.eval returns nothing)
     return engine
+
+# %% ../../nbs/24_sharding.ipynb #7e48d4ef
+def rebind_codec(codec, original: torch.nn.Module, copy_of: torch.nn.Module):
+    """`codec`, or a shallow copy of it that runs `copy_of`'s module where it ran one inside `original` (its `model`
+    attribute; `copy_of` is a deep copy of `original`, so module names match)."""
+    import copy
+
+    names = {id(m): name for name, m in original.named_modules()}
+    ref = getattr(codec, "model", None)
+    if ref is None or id(ref) not in names:
+        return codec
+    out = copy.copy(codec)
+    out.model = copy_of.get_submodule(names[id(ref)])
+    return out
 
 # %% ../../nbs/24_sharding.ipynb #4046fea4
 class ZeroOptimizerState:

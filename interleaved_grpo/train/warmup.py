@@ -28,6 +28,7 @@ from interleaved_grpo.train.sharding import (
     fill_deepspeed_config,
     freeze_loss_free,
     gather_state_dict,
+    rebind_codec,
     zero3_run,
 )
 
@@ -175,6 +176,7 @@ def _sharded_warmup(policy, acc):
     policy.model.uniform_calls = True
     writer = copy.copy(policy)  # the same codecs and settings, its own weights
     writer.model = copy.deepcopy(policy.model).to("cpu")
+    writer.image_tokenizer = rebind_codec(policy.image_tokenizer, policy.model, writer.model)  # Janus: its VQ-VAE
     return writer
 
 # %% ../../nbs/09_warmup.ipynb #c0db598f
