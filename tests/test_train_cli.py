@@ -109,7 +109,8 @@ def test_two_processes_match_one_data_parallel_and_sharded(fresh_cache, tmp_path
 
 
 def test_lora_sharded_matches_lora_in_one_process(fresh_cache, tmp_path):
-    "LoRA adapters under FSDP2 (two CPU processes): the reference is the sharded base with adapters off; same result."
+    """LoRA adapters under FSDP2 and under DeepSpeed ZeRO-3 (two CPU processes each): the reference is the sharded base
+    with adapters off; the same result as one process."""
     env = {**os.environ, "IGRPO_CACHE": str(fresh_cache), "OMP_NUM_THREADS": "1"}
     args = [
         "train",
@@ -142,10 +143,19 @@ def test_lora_sharded_matches_lora_in_one_process(fresh_cache, tmp_path):
     )
     assert two.returncode == 0, two.stderr[-3000:]
     assert "FSDP2 over 2 processes" in two.stderr and "LoRA rank 4" in two.stderr
-    for a, b in zip(_metrics(tmp_path / "one"), _metrics(tmp_path / "two")):
-        assert a["reward"] == pytest.approx(b["reward"], abs=2e-3)
-    w1, w2 = _weights(tmp_path / "one"), _weights(tmp_path / "two")
-    assert max(float((w1[k] - w2[k]).abs().max()) for k in w1) < 1e-6
+    ds_config = tmp_path / "zero3.json"  # and under DeepSpeed ZeRO-3: the reference is the engine with adapters off
+    ds_config.write_text(json.dumps({"zero_optimization": {"stage": 3, "stage3_param_persistence_threshold": 0}}))
+    ds_env = {**env, "ACCELERATE_USE_DEEPSPEED": "true", "ACCELERATE_DEEPSPEED_CONFIG_FILE": str(ds_config)}
+    cmd = two_processes("-m", "interleaved_grpo.cli", *args, "--out", str(tmp_path / "zero3"))
+    zero = subprocess.run(cmd, env=ds_env, capture_output=True, text=True, timeout=1200)
+    assert zero.returncode == 0, zero.stderr[-3000:]
+    assert "DeepSpeed ZeRO-3 over 2 processes" in zero.stderr and "LoRA rank 4" in zero.stderr
+    assert all("kl/text" in m for m in _metrics(tmp_path / "zero3"))
+    for name in ("two", "zero3"):
+        for a, b in zip(_metrics(tmp_path / "one"), _metrics(tmp_path / name)):
+            assert a["reward"] == pytest.approx(b["reward"], abs=2e-3)
+        w1, w2 = _weights(tmp_path / "one"), _weights(tmp_path / name)
+        assert max(float((w1[k] - w2[k]).abs().max()) for k in w1) < 1e-6, name
 
 
 def test_train_rejects_bad_settings(tmp_path):
