@@ -173,10 +173,10 @@ def _sharded_warmup(policy, acc):
     import copy
 
     freeze_loss_free(policy.model)
-    policy.model.uniform_calls = True
     writer = copy.copy(policy)  # the same codecs and settings, its own weights
     writer.model = copy.deepcopy(policy.model).to("cpu")
     writer.image_tokenizer = rebind_codec(policy.image_tokenizer, policy.model, writer.model)  # Janus: its VQ-VAE
+    policy.model.uniform_calls = True  # the trained model only: the copy runs as a plain model
     return writer
 
 # %% ../../nbs/09_warmup.ipynb #c0db598f
