@@ -141,8 +141,8 @@ def sft_losses(lp, loss_mask, is_image_target) -> dict:
 
 # %% ../../nbs/09_warmup.ipynb #0e182c1a
 def sft_step(scorer, data, coll, step: int, cfg: WarmupConfig, acc, opt, sched) -> tuple:
-    """One optimisation step: `cfg.grad_accum` micro-batches of this process's rows, backward, clip, update. (losses,
-    tokens)."""
+    """One optimisation step: `cfg.grad_accum` micro-batches of this process's rows, backward, clip, update, and one
+    step of the learning-rate schedule. (losses, tokens)"""
     ntok = 0
     for micro in range(cfg.grad_accum):
         coll.rng = random.Random(f"{cfg.seed}-{step}-{micro}")
@@ -161,9 +161,9 @@ def sft_step(scorer, data, coll, step: int, cfg: WarmupConfig, acc, opt, sched) 
             if acc.sync_gradients:
                 acc.clip_grad_norm_(scorer.parameters(), cfg.max_grad_norm)
             opt.step()
-            sched.step()
             opt.zero_grad()
         ntok += int(b["loss_mask"].sum())
+    sched.step()  # once per update: `cfg.steps` counts updates, however many processes share them
     return L, ntok
 
 # %% ../../nbs/09_warmup.ipynb #2f6414a5
@@ -234,7 +234,9 @@ def train_warmup(
         say(f"resuming from {ck} at step {start}")
     if zero:
         fill_deepspeed_config(acc, max(1, cfg.batch_size // acc.num_processes), cfg.max_grad_norm, cfg.grad_accum)
-    scorer, opt, sched = acc.prepare(scorer, opt, sched)
+    # the schedule stays the loop's own: accelerate would step a prepared one once per process at every update, so on 8
+    # GPUs the cosine would end at an eighth of the run and climb again
+    scorer, opt = acc.prepare(scorer, opt)
     moments = ZeroOptimizerState(opt, params, groups, acc.is_main_process) if zero else opt
     if zero:
         say(f"DeepSpeed ZeRO-3 over {acc.num_processes} processes")
