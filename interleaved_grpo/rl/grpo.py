@@ -139,9 +139,8 @@ def score_tokens(
     h = model(ids, modality, attention_mask=attention_mask, **pix).hidden[:, :-1]  # (B, T-1, D)
     tgt, img = ids[:, 1:], modality[:, 1:] == IMAGE
     text_head, image_head = model.text_logits, model.image_logits
-    guided = img.any() or getattr(
-        model, "uniform_calls", False
-    )  # (ZeRO-3: whether or not this process has pictures, as the others)
+    # under ZeRO-3 (`uniform_calls`) every process runs the guided pass, whether or not its batch has pictures
+    guided = img.any() or getattr(model, "uniform_calls", False)
     if mode != "no_cfg" and cfg_scale != 1.0 and guided:  # guided image logits, as the rollout sampled
         detach = mode == "cfg_detached_uncond"
         with torch.no_grad() if detach else torch.enable_grad():
