@@ -43,8 +43,10 @@ def toy_warmup_policy(cfg: WarmupConfig, assets) -> Policy:
 def toy_warmup_data(cfg: WarmupConfig, assets, log=print):
     "The tokenized toy mix (`interleaved_data` records replace the toy interleaved source when given)."
     world = assets.preset.world
-    n_inter = 0 if cfg.interleaved_data else cfg.n_interleaved
-    src = toy_sources(n_inter, cfg.n_understanding, cfg.n_t2i, world, seed=cfg.seed)
+    n_inter, n_msr = (
+        (0, 0) if cfg.interleaved_data else (cfg.n_interleaved, cfg.n_msr)
+    )  # the user's data: no toy stories
+    src = toy_sources(n_inter, cfg.n_understanding, cfg.n_t2i, world, seed=cfg.seed, n_msr=n_msr)
     if cfg.interleaved_data:
         recs = load_segment_records(cfg.interleaved_data, skip_bad=cfg.skip_bad_records)
         if recs.skipped:
@@ -58,7 +60,8 @@ def toy_warmup_data(cfg: WarmupConfig, assets, log=print):
     if und:
         spec = replace(spec, und_id=spec.pad_id)
     encoded = {k: encode_examples(v, k, spec, enc_text, assets.image_tokenizer, understand=und) for k, v in src.items()}
-    return mix_sources(encoded, cfg.proportions, seed=cfg.seed)
+    props = {**cfg.proportions, "msr": cfg.msr_share} if n_msr else cfg.proportions
+    return mix_sources(encoded, props, seed=cfg.seed)
 
 # %% ../../nbs/84_toy_jobs.ipynb #8891a7d2
 def run_warmup(
@@ -93,8 +96,10 @@ def warmup_cached(preset: str, progress: bool = True, log=print, overrides: list
     "The warm-up policy and report for `preset` (+ warm-up `overrides`), trained into the cache folder if missing."
     wcfg = apply_overrides(WarmupConfig(), overrides)
     d = asdict(wcfg)
-    if d["prompt_pictures"] == "auto":  # a setting added later: at its default, the keys of earlier warm-ups hold
+    if d["prompt_pictures"] == "auto":  # settings added later: at their defaults, the keys of earlier warm-ups hold
         del d["prompt_pictures"]
+    if not d["n_msr"]:
+        del d["n_msr"], d["msr_share"]
     key = hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:12]
     folder = entry_folder(preset).parent / f"{entry_folder(preset).name}-warmup-{key}"
     if not (folder / "report.json").exists():

@@ -58,14 +58,25 @@ def _train_scenes(n, cfg, rng):
 
 # %% ../../nbs/15_toy_plugins.ipynb #2375fb64
 def toy_sources(
-    n_interleaved: int, n_understanding: int, n_t2i: int, cfg: WorldConfig = WorldConfig(), seed: int = 0
+    n_interleaved: int,
+    n_understanding: int,
+    n_t2i: int,
+    cfg: WorldConfig = WorldConfig(),
+    seed: int = 0,
+    n_msr: int = 0,
 ) -> dict:
-    "Examples of the three sources: {'interleaved': [...], 'understanding': [...], 't2i': [...]} of (prompt, answer)."
+    """Examples of the three sources: {'interleaved': [...], 'understanding': [...], 't2i': [...]} of (prompt, answer);
+    with `n_msr`, a fourth, 'msr': that many more multi-step-reasoning stories (other training scenes, seed + 1000)."""
     rng = random.Random(f"warmup-{seed}")
     inter = [(t.prompt, t.reference) for t in make_tasks("train", n_interleaved, cfg, seed=seed)]
     und = [understanding_example(s, cfg) for s in _train_scenes(n_understanding, cfg, rng)]
     t2i = [t2i_example(s, cfg) for s in _train_scenes(n_t2i, cfg, rng)]
-    return {"interleaved": inter, "understanding": und, "t2i": t2i}
+    out = {"interleaved": inter, "understanding": und, "t2i": t2i}
+    if n_msr:
+        out["msr"] = [
+            (t.prompt, t.reference) for t in make_tasks("train", n_msr, cfg, seed=seed + 1000, families=("MSR",))
+        ]
+    return out
 
 # %% ../../nbs/15_toy_plugins.ipynb #80cee776
 def oracle_summary(grades: dict) -> dict:

@@ -52,6 +52,10 @@ class WarmupConfig:
     }
     model_size: str = "toy"  # a name in `interleaved_grpo.core.model.TINY_CONFIGS`
     n_interleaved: int = 300  # unique interleaved examples: few on purpose, to leave headroom for GRPO
+    # toy: extra multi-step-reasoning (MSR) stories, a source of their own drawn with weight `msr_share` beside
+    # `proportions` (0: none, the recipe of the committed ablation)
+    n_msr: int = 0
+    msr_share: float = 0.0
     n_understanding: int = 4000
     n_t2i: int = 4000
     proportions: dict = field(default_factory=lambda: dict(PAPER_PROPORTIONS))
@@ -78,6 +82,10 @@ class WarmupConfig:
     prompt_pictures: str = "auto"
 
     def __post_init__(self):
+        if self.n_msr < 0 or self.msr_share < 0 or (self.n_msr > 0) != (self.msr_share > 0):
+            raise IGRPOError(
+                f"n_msr and msr_share go together (both 0, or both > 0), got {self.n_msr}, {self.msr_share}"
+            )
         if self.prompt_pictures not in PROMPT_PICTURE_MODES:
             raise IGRPOError(f"prompt_pictures must be one of {PROMPT_PICTURE_MODES}, got {self.prompt_pictures!r}")
 
