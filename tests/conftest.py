@@ -17,6 +17,19 @@ def two_processes(*args) -> list:
 CPU2 = {"ACCELERATE_USE_CPU": "true", "OMP_NUM_THREADS": "1"}
 
 
+def zero3_env(env: dict, folder) -> dict:
+    """`env` for accelerate to run DeepSpeed ZeRO-3 (as `configs/accelerate/deepspeed_zero3.yaml` asks), its config
+    written to `folder/zero3.json`: every weight split, however small (persistence threshold 0), and the batch size
+    left to the run (`auto`)."""
+    import json
+
+    path = Path(folder) / "zero3.json"
+    zero3 = {"stage": 3, "stage3_param_persistence_threshold": 0}
+    path.write_text(json.dumps({"zero_optimization": zero3, "train_micro_batch_size_per_gpu": "auto"}))
+    ds = {"OMP_NUM_THREADS": "1", "ACCELERATE_USE_DEEPSPEED": "true", "ACCELERATE_DEEPSPEED_CONFIG_FILE": str(path)}
+    return {**env, **ds}
+
+
 def run_igrpo(*args, env=None, timeout=900):
     "Run the installed `igrpo` console script; returns the CompletedProcess (text mode)."
     e = {**os.environ, **(env or {})}

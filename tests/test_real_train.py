@@ -360,15 +360,12 @@ def test_real_run_sharded_by_deepspeed_zero3_then_resumed(setup):
     prompt pictures through its understanding encoder, so one process may hold a picture while the other holds none
     (every module still runs on both); the KL reference is a ZeRO-3 engine; the run is resumed from its checkpoint."""
     import os, subprocess
-    from conftest import two_processes
+    from conftest import two_processes, zero3_env
     from interleaved_grpo.core.policy import Policy
 
     root, _ = setup
     out = root / "zero3"
-    ds = root / "zero3.json"
-    ds.write_text(json.dumps({"zero_optimization": {"stage": 3, "stage3_param_persistence_threshold": 0}}))
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "ACCELERATE_USE_DEEPSPEED": "true"}
-    env["ACCELERATE_DEEPSPEED_CONFIG_FILE"] = str(ds)
+    env = zero3_env(os.environ, root)
     args = ["-m", "interleaved_grpo.cli", "train", "--config", str(root / "grpo.yaml"), "--init", str(root / "janus")]
     for more in ((), ("--resume", "--max_steps", "3")):
         cmd = [*two_processes(*args, "--out", str(out), "--quiet"), *more]

@@ -3,7 +3,7 @@
 import json, os, subprocess
 from pathlib import Path
 import pytest
-from conftest import run_igrpo, BIN, CPU2, kill_after_checkpoint, two_processes
+from conftest import run_igrpo, BIN, CPU2, kill_after_checkpoint, two_processes, zero3_env
 
 WARMUP = [
     "--warmup-set",
@@ -81,11 +81,7 @@ def test_two_processes_match_one_data_parallel_and_sharded(fresh_cache, tmp_path
     fsdp = two("fsdp", "--max_steps", "3", "--fsdp", "full_shard", "--resume")
     assert fsdp.returncode == 0, fsdp.stderr[-3000:]
     assert "resuming from" in fsdp.stderr
-    ds_config = tmp_path / "zero3.json"  # what configs/accelerate/deepspeed_zero3.yaml asks for, every weight split
-    zero3 = {"stage": 3, "stage3_param_persistence_threshold": 0}
-    ds_config.write_text(json.dumps({"zero_optimization": zero3, "train_micro_batch_size_per_gpu": "auto"}))
-    ds_env = {**env, "OMP_NUM_THREADS": "1", "ACCELERATE_USE_DEEPSPEED": "true"}
-    ds_env["ACCELERATE_DEEPSPEED_CONFIG_FILE"] = str(ds_config)
+    ds_env = zero3_env(env, tmp_path)  # what configs/accelerate/deepspeed_zero3.yaml asks for, every weight split
     for steps, more in (("2", ()), ("3", ("--resume",))):
         cmd = two_processes("-m", "interleaved_grpo.cli", *args, "--out", str(tmp_path / "zero3"), "--max_steps", steps)
         zero = subprocess.run([*cmd, *more], env=ds_env, capture_output=True, text=True, timeout=1200)
@@ -143,9 +139,7 @@ def test_lora_sharded_matches_lora_in_one_process(fresh_cache, tmp_path):
     )
     assert two.returncode == 0, two.stderr[-3000:]
     assert "FSDP2 over 2 processes" in two.stderr and "LoRA rank 4" in two.stderr
-    ds_config = tmp_path / "zero3.json"  # and under DeepSpeed ZeRO-3: the reference is the engine with adapters off
-    ds_config.write_text(json.dumps({"zero_optimization": {"stage": 3, "stage3_param_persistence_threshold": 0}}))
-    ds_env = {**env, "ACCELERATE_USE_DEEPSPEED": "true", "ACCELERATE_DEEPSPEED_CONFIG_FILE": str(ds_config)}
+    ds_env = zero3_env(env, tmp_path)  # and under DeepSpeed ZeRO-3: the reference is the engine with adapters off
     cmd = two_processes("-m", "interleaved_grpo.cli", *args, "--out", str(tmp_path / "zero3"))
     zero = subprocess.run(cmd, env=ds_env, capture_output=True, text=True, timeout=1200)
     assert zero.returncode == 0, zero.stderr[-3000:]

@@ -180,14 +180,11 @@ def test_warmup_sharded_by_deepspeed_zero3_matches_data_parallel(fresh_cache, tm
     import os, signal, subprocess, time
     from pathlib import Path
     from safetensors.torch import load_file
-    from conftest import CPU2, two_processes
+    from conftest import CPU2, two_processes, zero3_env
 
     settings = [s for s in SMALL if not s.startswith(("steps=", "save_every="))] + ["steps=20", "save_every=10"]
     env = {**os.environ, "IGRPO_CACHE": str(fresh_cache), "OMP_NUM_THREADS": "1"}
-    ds_config = tmp_path / "zero3.json"  # every weight split, however small
-    zero3 = {"stage": 3, "stage3_param_persistence_threshold": 0}
-    ds_config.write_text(json.dumps({"zero_optimization": zero3, "train_micro_batch_size_per_gpu": "auto"}))
-    ds_env = {**env, "ACCELERATE_USE_DEEPSPEED": "true", "ACCELERATE_DEEPSPEED_CONFIG_FILE": str(ds_config)}
+    ds_env = zero3_env(env, tmp_path)
 
     def cmd(name, *more):
         return two_processes("-m", "interleaved_grpo.cli", "warmup", "--out", str(tmp_path / name), "--quiet", *more)
