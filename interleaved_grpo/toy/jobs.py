@@ -43,9 +43,8 @@ def toy_warmup_policy(cfg: WarmupConfig, assets) -> Policy:
 def toy_warmup_data(cfg: WarmupConfig, assets, log=print):
     "The tokenized toy mix (`interleaved_data` records replace the toy interleaved source when given)."
     world = assets.preset.world
-    n_inter, n_msr = (
-        (0, 0) if cfg.interleaved_data else (cfg.n_interleaved, cfg.n_msr)
-    )  # the user's data: no toy stories
+    # with the user's interleaved records, no toy stories
+    n_inter, n_msr = (0, 0) if cfg.interleaved_data else (cfg.n_interleaved, cfg.n_msr)
     src = toy_sources(n_inter, cfg.n_understanding, cfg.n_t2i, world, seed=cfg.seed, n_msr=n_msr)
     if cfg.interleaved_data:
         recs = load_segment_records(cfg.interleaved_data, skip_bad=cfg.skip_bad_records)

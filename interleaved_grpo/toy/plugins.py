@@ -66,7 +66,7 @@ def toy_sources(
     n_msr: int = 0,
 ) -> dict:
     """Examples of the three sources: {'interleaved': [...], 'understanding': [...], 't2i': [...]} of (prompt, answer);
-    with `n_msr`, a fourth, 'msr': that many more multi-step-reasoning stories (other training scenes, seed + 1000)."""
+    with `n_msr`, a fourth, 'msr': that many more multi-step-reasoning stories (training scenes, seed + 1000)."""
     rng = random.Random(f"warmup-{seed}")
     inter = [(t.prompt, t.reference) for t in make_tasks("train", n_interleaved, cfg, seed=seed)]
     und = [understanding_example(s, cfg) for s in _train_scenes(n_understanding, cfg, rng)]
