@@ -444,9 +444,10 @@ def before_after(policies: dict, tasks: list, cfg_scale: float = 3.0, world=None
 # %% ../../nbs/86_ablate.ipynb #5d39113f
 def step_diagnosis(policy, n: int = 40, cfg_scale: float = 3.0, world=None, split: str = "test") -> dict:
     """Per task family, on `n` held-out tasks decoded as the evaluator decodes: steps asked for, steps whose sentence
-    is right (`text_ok`), and steps whose sentence and picture are right (`step_ok`)."""
+    is right (`text_ok`), and steps whose sentence and picture are right (`step_ok`); `by_kind` splits the last two by
+    the kind of action the right sentence names (add, move, recolour, remove)."""
     from interleaved_grpo.core.decoding import SamplingConfig, answer_budget
-    from interleaved_grpo.toy.world import FAMILIES, WorldConfig, grade, make_tasks
+    from interleaved_grpo.toy.world import FAMILIES, WorldConfig, grade, make_tasks, parse_sentence
 
     world = world or WorldConfig()
     out = {}
@@ -455,10 +456,19 @@ def step_diagnosis(policy, n: int = 40, cfg_scale: float = 3.0, world=None, spli
         sc = SamplingConfig(
             max_new_tokens=answer_budget(max(world.steps), policy.spec.image_len), greedy=True, cfg_scale=cfg_scale
         )
-        grades = [grade(t, a, world) for t, a in zip(tasks, policy.generate([t.prompt for t in tasks], sc))]
+        answers = policy.generate([t.prompt for t in tasks], sc)
+        grades = [grade(t, a, world) for t, a in zip(tasks, answers)]
+        by_kind = {}
+        for a, g in zip(answers, grades):
+            for seg, text_ok, step_ok in zip(a, g["text_ok"], g["step_correct"]):
+                if text_ok:  # a right sentence parses as an action
+                    k = by_kind.setdefault(parse_sentence(seg.text, world).kind, dict(text_ok=0, step_ok=0))
+                    k["text_ok"] += 1
+                    k["step_ok"] += int(step_ok)
         out[fam] = dict(
             steps=sum(t.n_steps for t in tasks),
             text_ok=sum(sum(g["text_ok"]) for g in grades),
             step_ok=sum(sum(g["step_correct"]) for g in grades),
+            by_kind=dict(sorted(by_kind.items())),
         )
     return out

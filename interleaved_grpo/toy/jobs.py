@@ -45,7 +45,9 @@ def toy_warmup_data(cfg: WarmupConfig, assets, log=print):
     world = assets.preset.world
     # with the user's interleaved records, no toy stories
     n_inter, n_msr = (0, 0) if cfg.interleaved_data else (cfg.n_interleaved, cfg.n_msr)
-    src = toy_sources(n_inter, cfg.n_understanding, cfg.n_t2i, world, seed=cfg.seed, n_msr=n_msr)
+    src = toy_sources(
+        n_inter, cfg.n_understanding, cfg.n_t2i, world, seed=cfg.seed, n_msr=n_msr, msr_kinds=cfg.msr_kinds
+    )
     if cfg.interleaved_data:
         recs = load_segment_records(cfg.interleaved_data, skip_bad=cfg.skip_bad_records)
         if recs.skipped:
@@ -99,6 +101,8 @@ def warmup_cached(preset: str, progress: bool = True, log=print, overrides: list
         del d["prompt_pictures"]
     if not d["n_msr"]:
         del d["n_msr"], d["msr_share"]
+    if d["msr_kinds"] == "uniform":
+        del d["msr_kinds"]
     key = hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:12]
     folder = entry_folder(preset).parent / f"{entry_folder(preset).name}-warmup-{key}"
     if not (folder / "report.json").exists():

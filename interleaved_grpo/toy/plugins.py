@@ -64,9 +64,11 @@ def toy_sources(
     cfg: WorldConfig = WorldConfig(),
     seed: int = 0,
     n_msr: int = 0,
+    msr_kinds: str = "uniform",
 ) -> dict:
     """Examples of the three sources: {'interleaved': [...], 'understanding': [...], 't2i': [...]} of (prompt, answer);
-    with `n_msr`, a fourth, 'msr': that many more multi-step-reasoning stories (training scenes, seed + 1000)."""
+    with `n_msr`, a fourth, 'msr': that many more multi-step-reasoning stories (training scenes, seed + 1000), their
+    actions drawn as `msr_kinds` says (`make_tasks`' `kinds`)."""
     rng = random.Random(f"warmup-{seed}")
     inter = [(t.prompt, t.reference) for t in make_tasks("train", n_interleaved, cfg, seed=seed)]
     und = [understanding_example(s, cfg) for s in _train_scenes(n_understanding, cfg, rng)]
@@ -74,7 +76,8 @@ def toy_sources(
     out = {"interleaved": inter, "understanding": und, "t2i": t2i}
     if n_msr:
         out["msr"] = [
-            (t.prompt, t.reference) for t in make_tasks("train", n_msr, cfg, seed=seed + 1000, families=("MSR",))
+            (t.prompt, t.reference)
+            for t in make_tasks("train", n_msr, cfg, seed=seed + 1000, families=("MSR",), kinds=msr_kinds)
         ]
     return out
 

@@ -318,21 +318,30 @@ def _steps_segments(start, actions, cfg):
     return segs, s
 
 # %% ../../nbs/03_toy_world.ipynb #8b155d17
-def _random_story(rng, start, n, cfg):
+_STORY_KINDS = ("uniform", "balanced")
+
+
+def _random_story(rng, start, n, cfg, kinds: str = "uniform"):
+    """`n` random actions from `start`. `kinds="uniform"`: every possible action alike (so mostly additions, the most
+    numerous); `"balanced"`: first a kind among those possible (add, move, recolour, remove), then an action of it."""
     acts, s = [], start
     for _ in range(n):
-        act = rng.choice(possible_actions(s, cfg))
+        possible = possible_actions(s, cfg)
+        if kinds == "balanced":
+            kind = rng.choice(sorted({a.kind for a in possible}))
+            possible = [a for a in possible if a.kind == kind]
+        act = rng.choice(possible)
         acts.append(act)
         s = apply_action(s, act)
     return acts
 
 # %% ../../nbs/03_toy_world.ipynb #2a2e73d3
-def make_task(family: str, rng: random.Random, cfg: WorldConfig, idx: str = "0") -> Task:
-    "One random task of `family` (SA, PBL or MSR)."
+def make_task(family: str, rng: random.Random, cfg: WorldConfig, idx: str = "0", kinds: str = "uniform") -> Task:
+    "One random task of `family` (SA, PBL or MSR); `kinds`: how story actions are drawn (`_random_story`)."
     n = rng.choice(cfg.steps)
     if family == "SA":
         start = random_scene(rng, cfg)
-        acts = _random_story(rng, start, n, cfg)
+        acts = _random_story(rng, start, n, cfg, kinds)
         prompt = [Segment("the story begins:", render(start, cfg)), Segment(f"continue the story in {n} steps.")]
         ref, _ = _steps_segments(start, acts, cfg)
         return Task(f"SA-{idx}", family, start, n, prompt, ref)
@@ -346,7 +355,7 @@ def make_task(family: str, rng: random.Random, cfg: WorldConfig, idx: str = "0")
         return Task(f"PBL-{idx}", family, start, n, prompt, ref, target=target)
     if family == "MSR":
         start = random_scene(rng, cfg)
-        acts = _random_story(rng, start, n, cfg)
+        acts = _random_story(rng, start, n, cfg, kinds)
         ref, end = _steps_segments(start, acts, cfg)
         objs = scene_objects(end)
         if objs and rng.random() < 0.5:
@@ -369,16 +378,21 @@ def make_task(family: str, rng: random.Random, cfg: WorldConfig, idx: str = "0")
     raise IGRPOError(f"unknown task family {family!r}; expected one of {FAMILIES}")
 
 # %% ../../nbs/03_toy_world.ipynb #8fea8220
-def make_tasks(split: str, n: int, cfg: WorldConfig = WorldConfig(), seed: int = 0, families=FAMILIES) -> list:
+def make_tasks(
+    split: str, n: int, cfg: WorldConfig = WorldConfig(), seed: int = 0, families=FAMILIES, kinds: str = "uniform"
+) -> list:
     """`n` tasks from `split` (train / val / test), families in turn; deterministic given `seed`. A task belongs to the
-    split of its start scene (PBL: its target scene), so test scenes never start a training task."""
+    split of its start scene (PBL: its target scene), so test scenes never start a training task. `kinds`: how the
+    actions of SA and MSR stories are drawn (`"uniform"`, the benchmark's; `"balanced"`, for training data)."""
     if split not in ("train", "val", "test"):
         raise IGRPOError(f"unknown split {split!r}; expected train, val or test")
+    if kinds not in _STORY_KINDS:
+        raise IGRPOError(f"unknown story kinds {kinds!r}; expected one of {_STORY_KINDS}")
     rng = random.Random(f"{seed}-{split}-{cfg}")
     out, k = [], 0
     while len(out) < n:
         fam = families[len(out) % len(families)]
-        t = make_task(fam, rng, cfg, idx=f"{split}-{k:06d}")
+        t = make_task(fam, rng, cfg, idx=f"{split}-{k:06d}", kinds=kinds)
         k += 1
         if scene_split(t.target if t.family == "PBL" else t.start) == split:
             out.append(t)

@@ -56,6 +56,9 @@ class WarmupConfig:
     # `proportions` (0: none, the recipe of the committed ablation)
     n_msr: int = 0
     msr_share: float = 0.0
+    # how those stories' actions are drawn: "uniform" (as the benchmark's tasks: mostly additions) or "balanced"
+    # (each kind of edit alike; `toy.world.make_tasks`)
+    msr_kinds: str = "uniform"
     n_understanding: int = 4000
     n_t2i: int = 4000
     proportions: dict = field(default_factory=lambda: dict(PAPER_PROPORTIONS))
@@ -86,6 +89,8 @@ class WarmupConfig:
             raise IGRPOError(
                 f"n_msr and msr_share go together (both 0, or both > 0), got {self.n_msr}, {self.msr_share}"
             )
+        if self.msr_kinds not in ("uniform", "balanced"):
+            raise IGRPOError(f"msr_kinds must be 'uniform' or 'balanced', got {self.msr_kinds!r}")
         if self.prompt_pictures not in PROMPT_PICTURE_MODES:
             raise IGRPOError(f"prompt_pictures must be one of {PROMPT_PICTURE_MODES}, got {self.prompt_pictures!r}")
 
