@@ -317,10 +317,10 @@ def _steps_segments(start, actions, cfg):
         segs.append(Segment(sentence(act, cfg), render(s, cfg)))
     return segs, s
 
+# %% ../../nbs/03_toy_world.ipynb #32e7a14c
+_STORY_KINDS = ("uniform", "balanced")  # how story actions are drawn (`_random_story`)
+
 # %% ../../nbs/03_toy_world.ipynb #8b155d17
-_STORY_KINDS = ("uniform", "balanced")
-
-
 def _random_story(rng, start, n, cfg, kinds: str = "uniform"):
     """`n` random actions from `start`. `kinds="uniform"`: every possible action alike (so mostly additions, the most
     numerous); `"balanced"`: first a kind among those possible (add, move, recolour, remove), then an action of it."""
@@ -338,6 +338,8 @@ def _random_story(rng, start, n, cfg, kinds: str = "uniform"):
 # %% ../../nbs/03_toy_world.ipynb #2a2e73d3
 def make_task(family: str, rng: random.Random, cfg: WorldConfig, idx: str = "0", kinds: str = "uniform") -> Task:
     "One random task of `family` (SA, PBL or MSR); `kinds`: how story actions are drawn (`_random_story`)."
+    if kinds not in _STORY_KINDS:
+        raise IGRPOError(f"unknown story kinds {kinds!r}; expected one of {_STORY_KINDS}")
     n = rng.choice(cfg.steps)
     if family == "SA":
         start = random_scene(rng, cfg)
@@ -386,8 +388,6 @@ def make_tasks(
     actions of SA and MSR stories are drawn (`"uniform"`, the benchmark's; `"balanced"`, for training data)."""
     if split not in ("train", "val", "test"):
         raise IGRPOError(f"unknown split {split!r}; expected train, val or test")
-    if kinds not in _STORY_KINDS:
-        raise IGRPOError(f"unknown story kinds {kinds!r}; expected one of {_STORY_KINDS}")
     rng = random.Random(f"{seed}-{split}-{cfg}")
     out, k = [], 0
     while len(out) < n:
