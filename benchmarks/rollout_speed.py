@@ -9,6 +9,7 @@ Prints tokens per second for each and the ratio ours / transformers (above 1: ou
     python benchmarks/rollout_speed.py                       # toy model, batch 32, CFG 3, 16 codes per picture
     python benchmarks/rollout_speed.py --image-len 64 --size toy --batch 32
     python benchmarks/rollout_speed.py --compile             # our step through torch.compile (compiled once, first)
+    python benchmarks/rollout_speed.py --group 4             # as in GRPO: 8 prompts, each sampled 4 times
 """
 
 import argparse, statistics, time
@@ -27,6 +28,7 @@ def main():
     ap.add_argument("--text-tokens", type=int, default=48)
     ap.add_argument("--prompt-len", type=int, default=16)
     ap.add_argument("--repeats", type=int, default=15)
+    ap.add_argument("--group", type=int, default=1, help="rows per distinct prompt (GRPO's G); batch = prompts x G")
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--cache", default="static", choices=("static", "dynamic"), help="our decoder's key/value cache")
     ap.add_argument("--compile", action="store_true", help="our decoding step through torch.compile (static cache)")
@@ -43,7 +45,9 @@ def main():
         a.size, text_vocab_size=V, image_vocab_size=K, image_len=a.image_len, image_size=image_size
     ).eval()
     hf = m.model
-    words = torch.randint(8, V, (a.batch, a.prompt_len))
+    if a.group < 1 or a.batch % a.group:
+        ap.error(f"--group must divide --batch ({a.batch}), got {a.group}")
+    words = torch.randint(8, V, (a.batch // a.group, a.prompt_len)).repeat_interleave(a.group, 0)
     ids = torch.cat([torch.full((a.batch, 1), spec.bos_id), words, torch.full((a.batch, 1), 7)], 1)  # (B, T)
     img_ids = torch.cat([ids, torch.full((a.batch, 1), spec.boi_id)], 1)
     mk = lambda row: Encoded(row, torch.where(row >= 8, TEXT, SPECIAL), torch.zeros(len(row), dtype=torch.bool), [])
@@ -116,7 +120,7 @@ def main():
 
     print(
         f"model={a.size} batch={a.batch} cfg={a.cfg} image_len={a.image_len} text_tokens={a.text_tokens} "
-        f"threads={torch.get_num_threads()} cache={a.cache} compile={a.compile}"
+        f"threads={torch.get_num_threads()} cache={a.cache} compile={a.compile} group={a.group}"
     )
     print(
         f"(a) pictures  ours {n_img / t_ours_img:9.0f} tok/s   transformers {n_img / t_hf_img:9.0f} tok/s   ratio "

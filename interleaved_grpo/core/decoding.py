@@ -327,6 +327,23 @@ def _row_seeds(row_seeds, n: int, generator, device):
     gdev = generator.device if generator is not None else "cpu"
     return torch.randint(0, 2**62, (n,), generator=generator, device=gdev).to(device)
 
+# %% ../../nbs/06_decoding.ipynb #24bc772f
+def _prefill(model, ids, mod, am, pos, kv, padded: bool, pix: dict) -> tuple:
+    """The prompt rows through `model` into the cache `kv`: (each row's last hidden state, the cache). Equal rows go
+    through once and their keys and values are copied to every row that repeats them."""
+    first = inv = None
+    if not pix:
+        rows, inv = torch.unique(torch.cat([ids, mod, am.long()], 1), dim=0, return_inverse=True)
+        n = torch.arange(len(ids), device=ids.device)
+        first = torch.full((len(rows),), len(ids), device=ids.device).scatter_reduce_(0, inv, n, "amin")
+    if first is None or len(first) == len(ids):
+        out = model(ids, mod, attention_mask=am if padded else None, position_ids=pos, cache=kv, use_cache=True, **pix)
+        return out.hidden[:, -1], out.cache
+    mask = am[first] if padded else None
+    out = model(ids[first], mod[first], attention_mask=mask, position_ids=pos[first], cache=kv, use_cache=True)
+    out.cache.reorder_cache(inv)
+    return out.hidden[inv, -1], out.cache
+
 # %% ../../nbs/06_decoding.ipynb #1b3273f3
 @torch.no_grad()
 def generate(
@@ -352,10 +369,10 @@ def generate(
     kv = model.new_cache(P + T, static=static)
     padded = bool((am == 0).any())  # without padding the causal mask is implicit: skip building one
     full_am = torch.cat([am, am.new_ones(len(am), T)], 1) if padded else None  # future slots: causality hides them
-    out = model(ids, mod, attention_mask=am if padded else None, position_ids=pos, cache=kv, use_cache=True, **pix)
+    h, kv = _prefill(model, ids, mod, am, pos, kv, padded, pix)
     z = torch.zeros(B, dtype=torch.long, device=dev)
     st = _Decoding(
-        h=out.hidden[:, -1].clone(),
+        h=h.clone(),
         pos=pos[:, -1:] + 1,
         step=torch.zeros(1, dtype=torch.long, device=dev),
         seeds=_row_seeds(row_seeds, B, generator, dev),
@@ -373,7 +390,6 @@ def generate(
         },
     )
     allowed = _text_allowed(model, spec, dev)
-    kv = out.cache
 
     def one_step(mask=full_am):
         tok, m = _pick(model, st, cfg, spec, allowed)
