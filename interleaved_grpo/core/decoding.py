@@ -331,18 +331,17 @@ def _row_seeds(row_seeds, n: int, generator, device):
 def _prefill(model, ids, mod, am, pos, kv, padded: bool, pix: dict) -> tuple:
     """The prompt rows through `model` into the cache `kv`: (each row's last hidden state, the cache). Equal rows go
     through once and their keys and values are copied to every row that repeats them."""
-    first = inv = None
     if not pix:
         rows, inv = torch.unique(torch.cat([ids, mod, am.long()], 1), dim=0, return_inverse=True)
-        n = torch.arange(len(ids), device=ids.device)
-        first = torch.full((len(rows),), len(ids), device=ids.device).scatter_reduce_(0, inv, n, "amin")
-    if first is None or len(first) == len(ids):
-        out = model(ids, mod, attention_mask=am if padded else None, position_ids=pos, cache=kv, use_cache=True, **pix)
-        return out.hidden[:, -1], out.cache
-    mask = am[first] if padded else None
-    out = model(ids[first], mod[first], attention_mask=mask, position_ids=pos[first], cache=kv, use_cache=True)
-    out.cache.reorder_cache(inv)
-    return out.hidden[inv, -1], out.cache
+        if len(rows) < len(ids):
+            n = torch.arange(len(ids), device=ids.device)
+            first = torch.full((len(rows),), len(ids), device=ids.device).scatter_reduce_(0, inv, n, "amin")
+            mask = am[first] if padded else None
+            out = model(ids[first], mod[first], attention_mask=mask, position_ids=pos[first], cache=kv, use_cache=True)
+            out.cache.reorder_cache(inv)
+            return out.hidden[inv, -1], out.cache
+    out = model(ids, mod, attention_mask=am if padded else None, position_ids=pos, cache=kv, use_cache=True, **pix)
+    return out.hidden[:, -1], out.cache
 
 # %% ../../nbs/06_decoding.ipynb #1b3273f3
 @torch.no_grad()
