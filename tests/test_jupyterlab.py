@@ -150,24 +150,50 @@ def test_committed_figures_render(lab, browser, tmp_path):
     page.close()
 
 
+def _diagnosis(page, root: Path) -> str:
+    "What a failed wait leaves to read: any dialog's text, the kernel indicator's state and the server log's tail."
+    dialogs = page.locator(".jp-Dialog").all_text_contents()
+    status = page.evaluate(
+        "() => [...document.querySelectorAll('.jp-Notebook-ExecutionIndicator')].map(e => e.dataset.status)"
+    )
+    log = (root / "jupyterlab.log").read_text()[-2000:]
+    return f"dialogs {dialogs}, kernel indicator {status}, server log tail:\n{log}"
+
+
+def _run_all(page, prompts: str, attempts: int = 3) -> None:
+    "Run All from the menu, repeated while no cell has been queued (a click can land before the notebook has focus)."
+    queued = f"() => [...document.querySelectorAll('{prompts}')].some(p => p.textContent.trim() !== '[ ]:')"
+    for _ in range(attempts):
+        page.locator(".jp-Notebook .jp-Cell").first.click()
+        page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
+        page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
+        try:
+            page.wait_for_function(queued, timeout=60_000)
+            return
+        except Exception:
+            page.keyboard.press("Escape")  # close the menu if it stayed open, then try again
+    raise TimeoutError(f"Run All queued no cell in {attempts} attempts")
+
+
 def test_run_all_has_no_error(lab, browser, tmp_path):
     _, _, root = lab
     page = _open(browser, lab, RUN)
     n_code = sum(c["cell_type"] == "code" for c in json.loads((root / RUN).read_text())["cells"])
     page.wait_for_function(f"() => document.querySelectorAll('.jp-CodeCell').length === {n_code}", timeout=60_000)
-    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
-    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
     prompts = ".jp-CodeCell .jp-InputArea-prompt"
     done = f"""() => {{
         const ps = [...document.querySelectorAll('{prompts}')].map(p => p.textContent.trim());
         return ps.length === {n_code} && ps.every(t => /^\\[\\d+\\]:$/.test(t));
     }}"""
     try:
+        # the kernel is started and idle before anything is run (on a loaded machine it can take a minute)
+        page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=180_000)
+        _run_all(page, prompts)
         page.wait_for_function(done, timeout=int(os.environ.get("IGRPO_RUN_ALL_TIMEOUT_S", "300")) * 1000)
-    except Exception:
+    except Exception as e:
         seen = page.evaluate(f"() => [...document.querySelectorAll('{prompts}')].map(p => p.textContent.trim())")
         page.screenshot(path=str(tmp_path / "run_all_timeout.png"))
-        pytest.fail(f"Run All did not finish: {n_code} code cells, prompts {seen}")
+        pytest.fail(f"Run All did not finish ({e}): {n_code} code cells, prompts {seen}; {_diagnosis(page, root)}")
     errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").all_text_contents()
     assert not [e for e in errors if "Traceback" in e or "Error" in e], errors
     page.keyboard.press("Control+s")
