@@ -103,6 +103,7 @@ def warmup_cached(preset: str, progress: bool = True, log=print, overrides: list
         del d["n_msr"], d["msr_share"]
     if d["msr_kinds"] == "uniform":
         del d["msr_kinds"]
+    del d["length_groups"]  # how a batch's rows are run, not what is learned: the same gradient
     key = hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:12]
     folder = entry_folder(preset).parent / f"{entry_folder(preset).name}-warmup-{key}"
     if not (folder / "report.json").exists():

@@ -33,8 +33,9 @@ from interleaved_grpo.train.sharding import (
 )
 
 # %% auto #0
-__all__ = ['PROMPT_PICTURE_MODES', 'WarmupConfig', 'set_prompt_pictures', 'batch_indices', 'TokenScorer', 'sft_losses',
-           'sft_step', 'train_warmup', 'plot_losses']
+__all__ = ['PROMPT_PICTURE_MODES', 'PASS_COST', 'WarmupConfig', 'set_prompt_pictures', 'batch_indices', 'TokenScorer',
+           'target_masks', 'target_counts', 'sft_losses', 'split_by_length', 'length_parts', 'sft_step', 'train_warmup',
+           'plot_losses']
 
 # %% ../../nbs/09_warmup.ipynb #49f758f9
 PROMPT_PICTURE_MODES = ("auto", "codes", "understanding")
@@ -65,6 +66,9 @@ class WarmupConfig:
     steps: int = 2000
     batch_size: int = 32
     grad_accum: int = 1
+    # a micro-batch runs as up to this many passes over rows of similar length (`split_by_length`): less padding, the
+    # same gradient (1: one pass)
+    length_groups: int = 2
     lr: float = 2e-3
     warmup_steps: int = 100
     weight_decay: float = 0.01
@@ -93,6 +97,8 @@ class WarmupConfig:
             raise IGRPOError(f"msr_kinds must be 'uniform' or 'balanced', got {self.msr_kinds!r}")
         if self.prompt_pictures not in PROMPT_PICTURE_MODES:
             raise IGRPOError(f"prompt_pictures must be one of {PROMPT_PICTURE_MODES}, got {self.prompt_pictures!r}")
+        if self.length_groups < 1:
+            raise IGRPOError(f"length_groups must be >= 1, got {self.length_groups}")
 
 # %% ../../nbs/09_warmup.ipynb #02bc12d1
 def set_prompt_pictures(policy: Policy, mode: str = "auto") -> Policy:
@@ -139,38 +145,109 @@ class TokenScorer(torch.nn.Module):
             ids, modality, attention_mask, chunk_size=self.chunk_size, pixel_values=pixel_values
         )
 
-# %% ../../nbs/09_warmup.ipynb #8151f92d
-def sft_losses(lp, loss_mask, is_image_target) -> dict:
-    "Mean NLL over answer targets, and its text-only and image-only parts (for logging)."
+# %% ../../nbs/09_warmup.ipynb #946da8a9
+def target_masks(loss_mask, is_image_target) -> dict:
+    "Float masks (B, T-1) of the answer targets each loss averages over: all, text only, image only."
     m = loss_mask.float()
     mi = (loss_mask & is_image_target).float()
-    mt = m - mi
-    nll = -lp
-    return dict(
-        loss=(nll * m).sum() / m.sum().clamp(min=1),
-        text_loss=(nll * mt).sum() / mt.sum().clamp(min=1),
-        image_loss=(nll * mi).sum() / mi.sum().clamp(min=1),
-    )
+    return dict(loss=m, text_loss=m - mi, image_loss=mi)
+
+# %% ../../nbs/09_warmup.ipynb #fd3c5100
+def target_counts(loss_mask, is_image_target) -> dict:
+    "The number of answer targets of each loss (0-d tensors)."
+    return {k: v.sum() for k, v in target_masks(loss_mask, is_image_target).items()}
+
+# %% ../../nbs/09_warmup.ipynb #8151f92d
+def sft_losses(lp, loss_mask, is_image_target, counts: dict | None = None) -> dict:
+    """Mean NLL over answer targets, and its text-only and image-only parts (for logging). With `counts` (the target
+    numbers of a whole batch, from `target_counts`) the sums are divided by those: the losses of a batch's parts then
+    add up to the batch's."""
+    masks = target_masks(loss_mask, is_image_target)
+    counts = counts or {k: v.sum() for k, v in masks.items()}
+    return {k: (-lp * v).sum() / counts[k].clamp(min=1) for k, v in masks.items()}
+
+# %% ../../nbs/09_warmup.ipynb #c33afffe
+PASS_COST = 180  # the fixed cost of one more forward and backward pass, in positions (benchmarks/warmup_padding.py)
+
+# %% ../../nbs/09_warmup.ipynb #37e9c169
+def split_by_length(lengths, max_groups: int = 2, overhead: int = PASS_COST) -> list:
+    """Row indices in at most `max_groups` groups of similar length, each in row order, minimising the positions a
+    pass computes (rows x longest row, summed over the groups) plus `overhead` positions per pass."""
+    n = len(lengths)
+    if n == 0:
+        return []
+    order = sorted(range(n), key=lambda i: lengths[i])
+    L = [lengths[i] for i in order]
+    # best[g][j]: the cheapest cost of the first j sorted rows in g groups; start[g][j]: where its last group starts
+    best = [[0.0] + [float("inf")] * n]
+    start = [[0] * (n + 1)]
+    for g in range(1, min(max_groups, n) + 1):
+        row, at = [float("inf")] * (n + 1), [0] * (n + 1)
+        for j in range(1, n + 1):
+            for i in range(j):
+                cost = best[g - 1][i] + (j - i) * L[j - 1] + overhead
+                if cost < row[j]:
+                    row[j], at[j] = cost, i
+        best.append(row)
+        start.append(at)
+    g = min(range(1, len(best)), key=lambda k: best[k][n])  # the fewest groups among the cheapest
+    groups, j = [], n
+    while g:
+        i = start[g][j]
+        groups.append(sorted(order[i:j]))
+        j, g = i, g - 1
+    return groups[::-1]
+
+# %% ../../nbs/09_warmup.ipynb #cfa64e82
+def length_parts(b: dict, max_groups: int, overhead: int = PASS_COST) -> list:
+    """A collated warm-up micro-batch `b` (right padded) as groups of rows of similar length (`split_by_length`), each
+    cut to its longest row; `[b]` itself when one pass is cheapest or the rows carry prompt pixel values."""
+    if max_groups <= 1 or b.get("pixel_values") is not None:
+        return [b]
+    lengths = b["attention_mask"].sum(1)
+    groups = split_by_length(lengths.tolist(), max_groups, overhead)
+    if len(groups) == 1:
+        return [b]
+    parts = []
+    for rows in groups:
+        r = torch.tensor(rows)
+        T = int(lengths[r].max())
+        part = {k: b[k][r, :T] for k in ("ids", "modality", "attention_mask")}
+        part.update({k: b[k][r, : T - 1] for k in ("loss_mask", "is_image_target")})  # targets: one fewer
+        parts.append(part)
+    return parts
 
 # %% ../../nbs/09_warmup.ipynb #0e182c1a
 def sft_step(scorer, data, coll, step: int, cfg: WarmupConfig, acc, opt, sched) -> tuple:
     """One optimisation step: `cfg.grad_accum` micro-batches of this process's rows, backward, clip, update, and one
-    step of the learning-rate schedule. (losses, tokens)"""
-    ntok = 0
+    step of the learning-rate schedule. A micro-batch runs as up to `cfg.length_groups` passes over rows of similar
+    length (`length_parts`; one pass under DeepSpeed), each pass's losses divided by the micro-batch's target counts.
+    (losses, tokens)"""
+    from contextlib import nullcontext
+    from accelerate.utils import DistributedType
+
+    groups = 1 if acc.distributed_type == DistributedType.DEEPSPEED else cfg.length_groups
+    dev, ntok = acc.device, 0
     for micro in range(cfg.grad_accum):
         coll.rng = random.Random(f"{cfg.seed}-{step}-{micro}")
         idx = batch_indices(
             len(data), step * cfg.grad_accum + micro, cfg.batch_size, cfg.seed, acc.process_index, acc.num_processes
         )
         b = coll([data[i] for i in idx])
+        counts = {k: v.to(dev) for k, v in target_counts(b["loss_mask"], b["is_image_target"]).items()}
+        parts = length_parts(b, groups)
         with acc.accumulate(scorer):
-            pv = b.get("pixel_values")  # prompt pictures for an understanding encoder, if the rows have any
-            pix = {} if pv is None else {"pixel_values": pv.to(acc.device)}
-            lp = scorer(
-                b["ids"].to(acc.device), b["modality"].to(acc.device), b["attention_mask"].to(acc.device), **pix
-            )
-            L = sft_losses(lp, b["loss_mask"].to(acc.device), b["is_image_target"].to(acc.device))
-            acc.backward(L["loss"])
+            L = None
+            for k, part in enumerate(parts):
+                last = k == len(parts) - 1
+                with nullcontext() if last else acc.no_sync(scorer):  # gradients are reduced once, after the last
+                    pv = part.get("pixel_values")  # prompt pictures for an understanding encoder, if the rows have any
+                    pix = {} if pv is None else {"pixel_values": pv.to(dev)}
+                    lp = scorer(part["ids"].to(dev), part["modality"].to(dev), part["attention_mask"].to(dev), **pix)
+                    P = sft_losses(lp, part["loss_mask"].to(dev), part["is_image_target"].to(dev), counts)
+                    acc.backward(P["loss"])
+                P = {key: v.detach() for key, v in P.items()}
+                L = P if L is None else {key: L[key] + P[key] for key in L}
             if acc.sync_gradients:
                 acc.clip_grad_norm_(scorer.parameters(), cfg.max_grad_norm)
             opt.step()
