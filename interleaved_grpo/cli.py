@@ -154,6 +154,7 @@ def _cmd_ablate(args) -> int:
         progress=not args.quiet,
         log=lambda m: print(m, file=sys.stderr),
         command="igrpo " + " ".join(sys.argv[1:]),
+        vary_warmup=args.vary_warmup,
     )
     print((Path(args.out) / "ablations.md").read_text())
     print(f"wrote {args.out}/ablations.json and ablations.md ({len(state['runs'])} runs)", file=sys.stderr)
@@ -214,6 +215,11 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--variants", help="comma-separated names (default: all; see interleaved_grpo.toy.ablate.VARIANTS)")
     a.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="settings for every run, e.g. steps=100")
     a.add_argument("--warmup-set", nargs="*", default=[], metavar="KEY=VALUE", help="warm-up settings (shared)")
+    a.add_argument(
+        "--vary-warmup",
+        action="store_true",
+        help="seed s also trains its own warm-up (warm-up seed s), so the spread includes the warm-up's",
+    )
     a.add_argument("--quiet", action="store_true")
     a.set_defaults(func=_cmd_ablate)
 

@@ -49,3 +49,32 @@ def test_ablation_runs_variants_and_seeds_then_resumes_skipping_finished_runs(fr
     assert sorted(p.parent.parent.name for p in set(after) - set(before)) == ["g2", "g2"]
     r = run_igrpo("ablate", "--out", str(out), "--variants", "nope", env=env)
     assert r.returncode == 2 and "unknown variants ['nope']" in r.stderr
+
+
+def test_vary_warmup_gives_each_seed_its_own_warmup(fresh_cache, tmp_path, monkeypatch):
+    from interleaved_grpo.toy.jobs import warmup_folder
+
+    out = tmp_path / "abl"
+    env = {"IGRPO_CACHE": str(fresh_cache)}
+    args = ["ablate", "--out", str(out), "--seeds", "2", "--variants", "warmup_only,default", "--quiet", *SETS]
+    r = run_igrpo(*args, *WARMUP, "--vary-warmup", env=env)
+    assert r.returncode == 0, r.stderr[-3000:]
+    state = json.loads((out / "ablations.json").read_text())
+    got = sorted((x["variant"], x["seed"]) for x in state["runs"])
+    assert got == [("default", 0), ("default", 1), ("warmup_only", 0), ("warmup_only", 1)]
+    assert state["vary_warmup"] is True and state["meta"]["vary_warmup"] is True
+    assert state["summary"]["warmup_only"]["interleaved_step_acc"][2] == 2  # a warm-up record per seed
+    monkeypatch.setenv("IGRPO_CACHE", str(fresh_cache))
+    wsets = WARMUP[1:]
+    for s in (0, 1):  # run s started from the cached warm-up of warm-up seed s, and its record is that warm-up's
+        cached = json.loads((warmup_folder("toy", [*wsets, f"seed={s}"]) / "report.json").read_text())
+        run = json.loads((out / "runs" / "default" / f"seed{s}" / "report.json").read_text())
+        assert run["warmup"] == cached
+        rec = next(x for x in state["runs"] if x["variant"] == "warmup_only" and x["seed"] == s)
+        assert rec["metrics"]["interleaved_step_acc"] == cached["interleaved_step_acc"]
+    assert warmup_folder("toy", [*wsets, "seed=0"]) != warmup_folder("toy", [*wsets, "seed=1"])
+    assert "Warm-up: one per seed" in (out / "ablations.md").read_text()
+    r = run_igrpo(*args, *WARMUP, env=env)  # the same folder without --vary-warmup: refused, nothing mixed
+    assert r.returncode == 2 and "vary_warmup=True" in r.stderr
+    r = run_igrpo(*args, *WARMUP, "seed=3", "--vary-warmup", "--out", str(tmp_path / "other"), env=env)
+    assert r.returncode == 2 and "leave seed out" in r.stderr

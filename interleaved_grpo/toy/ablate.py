@@ -167,7 +167,9 @@ def ablation_markdown(summary: dict, claims: list, meta: dict) -> str:
         f"# Ablations ({meta.get('preset', 'toy')})",
         "",
         f"Command: `{meta.get('command', '')}`  ",
-        f"Wall time: {meta.get('wall_s', 0) / 3600:.2f} h over {meta.get('runs', 0)} GRPO runs",
+        f"Wall time: {meta.get('wall_s', 0) / 3600:.2f} h over {meta.get('runs', 0)} GRPO runs  ",
+        "Warm-up: "
+        + ("one per seed (warm-up seed = GRPO seed)" if meta.get("vary_warmup") else "one, shared by all runs"),
         "",
         "| variant | seeds | " + " | ".join(HEADLINE) + " |",
         "|" + " --- |" * (len(HEADLINE) + 2),
@@ -273,10 +275,12 @@ def run_ablation(
     progress: bool = True,
     log=print,
     command: str = "",
+    vary_warmup: bool = False,
 ) -> dict:
     """Every variant (default: all of `VARIANTS`) with seeds 0..`seeds`-1 on the toy preset, sharing assets and the
-    cached warm-up; `overrides` apply to every run before the variant's own. Writes `out/ablations.json` and
-    `out/ablations.md` after each run; finished runs are skipped, an unfinished one resumes."""
+    cached warm-up; `overrides` apply to every run before the variant's own. With `vary_warmup`, seed s also trains
+    (or reuses) its own warm-up with warm-up seed s, so the spread over seeds includes the warm-up's. Writes
+    `out/ablations.json` and `out/ablations.md` after each run; finished runs are skipped, an unfinished one resumes."""
     from tqdm.auto import tqdm
     from interleaved_grpo.toy.jobs import run_train, warmup_cached
 
@@ -289,23 +293,33 @@ def run_ablation(
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     path = out / "ablations.json"
-    state = json.loads(path.read_text()) if path.exists() else {"runs": []}
+    state = json.loads(path.read_text()) if path.exists() else {"runs": [], "vary_warmup": vary_warmup}
+    if state["runs"] and state.get("vary_warmup", False) != vary_warmup:
+        raise IGRPOError(
+            f"{out} holds an ablation run with vary_warmup={state.get('vary_warmup', False)}; "
+            "use another folder to change it"
+        )
+    if vary_warmup and any(o.split("=", 1)[0].strip() == "seed" for o in warmup_overrides or []):
+        raise IGRPOError("vary_warmup sets each run's warm-up seed: leave seed out of the warm-up settings")
+    state["vary_warmup"] = vary_warmup
+    wsets = lambda s: [*(warmup_overrides or []), *([f"seed={s}"] if vary_warmup else [])]  # run s's warm-up
     done = {(r["variant"], r["seed"]) for r in state["runs"]}
     plan = [(v, s) for v in variants for s in range(seeds) if v != "warmup_only"]
-    if "warmup_only" in variants and ("warmup_only", 0) not in done:
-        _, wrep = warmup_cached(preset, progress, log, warmup_overrides)
-        state["runs"].append(
-            dict(
-                variant="warmup_only",
-                seed=0,
-                overrides=[],
-                metrics=flat_metrics(wrep),
-                rewards={},
-                steps=0,
-                wall_s=wrep.get("wall_s"),
-                curve=[],
+    for s in range(seeds if vary_warmup else 1):
+        if "warmup_only" in variants and ("warmup_only", s) not in done:
+            _, wrep = warmup_cached(preset, progress, log, wsets(s))
+            state["runs"].append(
+                dict(
+                    variant="warmup_only",
+                    seed=s,
+                    overrides=[],
+                    metrics=flat_metrics(wrep),
+                    rewards={},
+                    steps=0,
+                    wall_s=wrep.get("wall_s"),
+                    curve=[],
+                )
             )
-        )
     todo = [(v, s) for v, s in plan if (v, s) not in done]
     bar = tqdm(total=len(plan), initial=len(plan) - len(todo), desc="ablation runs", disable=not progress)
     for v, s in todo:
@@ -314,7 +328,7 @@ def run_ablation(
         bar.set_postfix_str(f"{v} seed {s}" + (" (resuming)" if resume else ""))
         sets = [*VARIANTS[v].settings(list(overrides or [])), f"seed={s}"]
         rep = run_train(
-            run_dir, preset, sets, resume=resume, progress=False, log=lambda m: None, warmup_overrides=warmup_overrides
+            run_dir, preset, sets, resume=resume, progress=False, log=lambda m: None, warmup_overrides=wsets(s)
         )
         state["runs"].append(_run_record(v, s, rep, run_dir))
         _save_state(out, state, preset, command)
@@ -330,7 +344,13 @@ def _save_state(out: Path, state: dict, preset: str, command: str) -> None:
     claims = judge_claims(summary)
     grpo = [r for r in state["runs"] if r["variant"] != "warmup_only"]
     wall = sum(r.get("wall_s") or 0 for r in grpo)  # the run's last process: a resumed run counts its last part
-    meta = dict(preset=preset, command=command or state.get("command", ""), wall_s=round(wall, 1), runs=len(grpo))
+    meta = dict(
+        preset=preset,
+        command=command or state.get("command", ""),
+        wall_s=round(wall, 1),
+        runs=len(grpo),
+        vary_warmup=state.get("vary_warmup", False),
+    )
     state.update(meta=meta, summary=summary, claims=claims, command=meta["command"])
     _write_json(out / "ablations.json", state)
     (out / "ablations.md").write_text(ablation_markdown(summary, claims, meta))

@@ -22,7 +22,7 @@ from .assets import get_preset, toy_assets, ensure_writable, entry_folder
 from .plugins import toy_sources, toy_prompts, OracleEvaluator
 
 # %% auto #0
-__all__ = ['toy_warmup_policy', 'toy_warmup_data', 'run_warmup', 'warmup_cached', 'run_train']
+__all__ = ['toy_warmup_policy', 'toy_warmup_data', 'run_warmup', 'warmup_folder', 'warmup_cached', 'run_train']
 
 # %% ../../nbs/84_toy_jobs.ipynb #a10736a0
 def toy_warmup_policy(cfg: WarmupConfig, assets) -> Policy:
@@ -93,10 +93,9 @@ def run_warmup(
     return report
 
 # %% ../../nbs/84_toy_jobs.ipynb #ba3c093f
-def warmup_cached(preset: str, progress: bool = True, log=print, overrides: list | None = None) -> tuple:
-    "The warm-up policy and report for `preset` (+ warm-up `overrides`), trained into the cache folder if missing."
-    wcfg = apply_overrides(WarmupConfig(), overrides)
-    d = asdict(wcfg)
+def warmup_folder(preset: str, overrides: list | None = None) -> Path:
+    "The cache folder of the warm-up of `preset` with warm-up `overrides`: one folder per distinct setting."
+    d = asdict(apply_overrides(WarmupConfig(), overrides))
     if d["prompt_pictures"] == "auto":  # settings added later: at their defaults, the keys of earlier warm-ups hold
         del d["prompt_pictures"]
     if not d["n_msr"]:
@@ -106,7 +105,12 @@ def warmup_cached(preset: str, progress: bool = True, log=print, overrides: list
     if d["length_groups"] == 1:  # same gradient, other rounding: the toy warm-up lands elsewhere (09_warmup)
         del d["length_groups"]
     key = hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:12]
-    folder = entry_folder(preset).parent / f"{entry_folder(preset).name}-warmup-{key}"
+    return entry_folder(preset).parent / f"{entry_folder(preset).name}-warmup-{key}"
+
+# %% ../../nbs/84_toy_jobs.ipynb #d752e8e0
+def warmup_cached(preset: str, progress: bool = True, log=print, overrides: list | None = None) -> tuple:
+    "The warm-up policy and report for `preset` (+ warm-up `overrides`), trained into the cache folder if missing."
+    folder = warmup_folder(preset, overrides)
     if not (folder / "report.json").exists():
         log(f"no cached warm-up for {preset}: training it into {folder}")
         resume = (folder / "checkpoints" / "latest").exists()
