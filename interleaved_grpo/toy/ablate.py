@@ -11,8 +11,8 @@ from ..core.errors import IGRPOError
 
 # %% auto #0
 __all__ = ['VARIANTS', 'CLAIMS', 'HEADLINE', 'README_START', 'README_END', 'CFG_VARIANTS', 'Variant', 'judge_claims',
-           'flat_metrics', 'summarize', 'ablation_markdown', 'readme_section', 'replace_readme_section', 'run_ablation',
-           'plot_curves', 'cfg_table', 'before_after', 'step_diagnosis']
+           'flat_metrics', 'summarize', 'paired_claims', 'ablation_markdown', 'readme_section',
+           'replace_readme_section', 'run_ablation', 'plot_curves', 'cfg_table', 'before_after', 'step_diagnosis']
 
 # %% ../../nbs/86_ablate.ipynb #3c622d2e
 @dataclass(frozen=True)
@@ -148,6 +148,27 @@ def summarize(runs: list) -> dict:
             out[v][k] = (round(mean, 4), round(sd, 4), len(xs))
     return out
 
+# %% ../../nbs/86_ablate.ipynb #f367cfe7
+def paired_claims(runs: list, claims: list = CLAIMS) -> list:
+    "One row per claim from the seeds both variants ran: mean and sd of the per-seed differences, and the verdict."
+    by = {(r["variant"], r["seed"]): r["metrics"] for r in runs}
+    rows = []
+    for text, a, b, metric, paper in claims:
+        seeds = sorted(s for v, s in by if v == a and (b, s) in by and metric in by[a, s] and metric in by[b, s])
+        row = dict(claim=text, a=a, b=b, metric=metric, paper=paper, verdict="not run", seeds=len(seeds))
+        if seeds:
+            ds = [by[a, s][metric] - by[b, s][metric] for s in seeds]
+            d = sum(ds) / len(ds)
+            sd = math.sqrt(sum((x - d) ** 2 for x in ds) / (len(ds) - 1)) if len(ds) > 1 else 0.0
+            verdict = "inconclusive"
+            if len(ds) >= 2 and d > sd:
+                verdict = "holds"
+            elif len(ds) >= 2 and d < -sd:
+                verdict = "does not hold"
+            row.update(effect=round(d, 4), spread=round(sd, 4), per_seed=[round(x, 4) for x in ds], verdict=verdict)
+        rows.append(row)
+    return rows
+
 # %% ../../nbs/86_ablate.ipynb #2a01d529
 HEADLINE = [
     "interleaved_step_acc",
@@ -160,8 +181,9 @@ HEADLINE = [
 ]
 
 
-def ablation_markdown(summary: dict, claims: list, meta: dict) -> str:
-    "`ablations.md`: the command, the wall time, mean ± sd per variant on the headline metrics, and the claims."
+def ablation_markdown(summary: dict, claims: list, meta: dict, paired: list | None = None) -> str:
+    """`ablations.md`: the command, the wall time, mean ± sd per variant on the headline metrics, the claims, and (when
+    given) the claims judged on per-seed differences (`paired_claims`)."""
     fmt = lambda t: f"{t[0]:.3f} ± {t[1]:.3f}" if t else "-"
     lines = [
         f"# Ablations ({meta.get('preset', 'toy')})",
@@ -184,6 +206,16 @@ def ablation_markdown(summary: dict, claims: list, meta: dict) -> str:
         lines.append(
             f"| {r['claim']} | {r['metric']} | {r['a']} | {r['b']} | {eff} | {spr} | {r['verdict']} | {r['paper']} |"
         )
+    if paired:
+        lines += ["", "Paired over seeds (each seed's a minus its b; the spread is the sd of those differences):", ""]
+        lines += ["| claim | metric | a | b | seeds | per seed | effect | spread | verdict |", "|" + " --- |" * 9]
+        for r in paired:
+            if "effect" in r:
+                per = ", ".join(f"{x:+.3f}" for x in r["per_seed"])
+                lines.append(
+                    f"| {r['claim']} | {r['metric']} | {r['a']} | {r['b']} | {r['seeds']} | {per} | "
+                    f"{r['effect']:+.3f} | {r['spread']:.3f} | {r['verdict']} |"
+                )
     return "\n".join(lines) + "\n"
 
 # %% ../../nbs/86_ablate.ipynb #b0af67e7
@@ -351,9 +383,12 @@ def _save_state(out: Path, state: dict, preset: str, command: str) -> None:
         runs=len(grpo),
         vary_warmup=state.get("vary_warmup", False),
     )
+    paired = paired_claims(state["runs"]) if meta["vary_warmup"] else None
     state.update(meta=meta, summary=summary, claims=claims, command=meta["command"])
+    if paired:
+        state["paired_claims"] = paired
     _write_json(out / "ablations.json", state)
-    (out / "ablations.md").write_text(ablation_markdown(summary, claims, meta))
+    (out / "ablations.md").write_text(ablation_markdown(summary, claims, meta, paired))
 
 # %% ../../nbs/86_ablate.ipynb #5ed313ce
 def plot_curves(state: dict, variants: list, keys=("reward", "val/interleaved_step_acc"), smooth: int = 10):
