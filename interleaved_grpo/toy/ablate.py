@@ -104,6 +104,15 @@ CLAIMS = [
     ("format is kept (default vs warm-up)", "default", "warmup_only", "format_ok", "(valid output kept)"),
 ]
 
+# %% ../../nbs/86_ablate.ipynb #b067c81d
+def _verdict(effect: float, spread: float, judged: bool) -> str:
+    "The introduction's rule: holds above the spread, does not hold below minus it, else (or unjudged) inconclusive."
+    if judged and effect > spread:
+        return "holds"
+    if judged and effect < -spread:
+        return "does not hold"
+    return "inconclusive"
+
 # %% ../../nbs/86_ablate.ipynb #90870ca0
 def judge_claims(summary: dict, claims: list = CLAIMS) -> list:
     "One row per claim: the two means, the effect, the spread and the verdict (see the rule above)."
@@ -114,12 +123,7 @@ def judge_claims(summary: dict, claims: list = CLAIMS) -> list:
             (ma, sa, na), (mb, sb, nb) = summary[a][metric], summary[b][metric]
             d, s = ma - mb, math.sqrt(sa**2 + sb**2)
             seeds_ok = all(n >= 2 or v == "warmup_only" for v, n in ((a, na), (b, nb)))
-            verdict = "inconclusive"
-            if seeds_ok and d > s:
-                verdict = "holds"
-            elif seeds_ok and d < -s:
-                verdict = "does not hold"
-            row.update(mean_a=ma, mean_b=mb, effect=round(d, 4), spread=round(s, 4), verdict=verdict)
+            row.update(mean_a=ma, mean_b=mb, effect=round(d, 4), spread=round(s, 4), verdict=_verdict(d, s, seeds_ok))
         rows.append(row)
     return rows
 
@@ -130,6 +134,12 @@ def flat_metrics(rep: dict) -> dict:
     for fam, m in (rep.get("per_family") or {}).items():
         out.update({f"{k}/{fam}": v for k, v in m.items()})
     return out
+
+# %% ../../nbs/86_ablate.ipynb #4d239502
+def _mean_sd(xs: list) -> tuple:
+    "Mean and sample standard deviation (0 for a single value)."
+    mean = sum(xs) / len(xs)
+    return mean, math.sqrt(sum((x - mean) ** 2 for x in xs) / (len(xs) - 1)) if len(xs) > 1 else 0.0
 
 # %% ../../nbs/86_ablate.ipynb #52024cc3
 def summarize(runs: list) -> dict:
@@ -143,8 +153,7 @@ def summarize(runs: list) -> dict:
         out[v] = {}
         for k in keys:
             xs = [m[k] for m in ms if k in m]
-            mean = sum(xs) / len(xs)
-            sd = math.sqrt(sum((x - mean) ** 2 for x in xs) / (len(xs) - 1)) if len(xs) > 1 else 0.0
+            mean, sd = _mean_sd(xs)
             out[v][k] = (round(mean, 4), round(sd, 4), len(xs))
     return out
 
@@ -158,14 +167,13 @@ def paired_claims(runs: list, claims: list = CLAIMS) -> list:
         row = dict(claim=text, a=a, b=b, metric=metric, paper=paper, verdict="not run", seeds=len(seeds))
         if seeds:
             ds = [by[a, s][metric] - by[b, s][metric] for s in seeds]
-            d = sum(ds) / len(ds)
-            sd = math.sqrt(sum((x - d) ** 2 for x in ds) / (len(ds) - 1)) if len(ds) > 1 else 0.0
-            verdict = "inconclusive"
-            if len(ds) >= 2 and d > sd:
-                verdict = "holds"
-            elif len(ds) >= 2 and d < -sd:
-                verdict = "does not hold"
-            row.update(effect=round(d, 4), spread=round(sd, 4), per_seed=[round(x, 4) for x in ds], verdict=verdict)
+            d, sd = _mean_sd(ds)
+            row.update(
+                effect=round(d, 4),
+                spread=round(sd, 4),
+                per_seed=[round(x, 4) for x in ds],
+                verdict=_verdict(d, sd, len(ds) >= 2),
+            )
         rows.append(row)
     return rows
 
@@ -325,7 +333,7 @@ def run_ablation(
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     path = out / "ablations.json"
-    state = json.loads(path.read_text()) if path.exists() else {"runs": [], "vary_warmup": vary_warmup}
+    state = json.loads(path.read_text()) if path.exists() else {"runs": []}
     if state["runs"] and state.get("vary_warmup", False) != vary_warmup:
         raise IGRPOError(
             f"{out} holds an ablation run with vary_warmup={state.get('vary_warmup', False)}; "
