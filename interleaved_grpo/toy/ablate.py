@@ -12,7 +12,8 @@ from ..core.errors import IGRPOError
 # %% auto #0
 __all__ = ['VARIANTS', 'CLAIMS', 'HEADLINE', 'README_START', 'README_END', 'CFG_VARIANTS', 'Variant', 'judge_claims',
            'flat_metrics', 'summarize', 'paired_claims', 'ablation_markdown', 'readme_section',
-           'replace_readme_section', 'run_ablation', 'plot_curves', 'cfg_table', 'before_after', 'step_diagnosis']
+           'replace_readme_section', 'run_ablation', 'plot_curves', 'cfg_table', 'run_diagnostics', 'before_after',
+           'step_diagnosis']
 
 # %% ../../nbs/86_ablate.ipynb #3c622d2e
 @dataclass(frozen=True)
@@ -448,6 +449,48 @@ def cfg_table(state: dict) -> str:
         shown = f"{sum(mm) / len(mm):.3f}" if mm else "-"
         lines.append(f"| `{mode}` | `{v}` | {n} | {m:.3f} ± {s:.3f} | {shown} |")
     return "\n".join(lines)
+
+# %% ../../nbs/86_ablate.ipynb #52b32f0c
+def run_diagnostics(state: dict, last: int = 50) -> dict:
+    """{variant: diagnostics} for the GRPO runs of an ablation state, from each run's logged curve: runs that kept
+    the start policy (selected step 0), median over runs of the KL per text / image token over the last `last` logged
+    steps and of beta times it, of the share of groups with no reward spread, and of the mean format reward r_f."""
+    import statistics
+    from interleaved_grpo.core.config import load_settings
+    from interleaved_grpo.train.grpo import TrainConfig
+
+    def mean_of(rows, key):
+        xs = [r[key] for r in rows if key in r]
+        return sum(xs) / len(xs) if xs else None
+
+    def median(xs):
+        xs = [x for x in xs if x is not None]
+        return round(statistics.median(xs), 4) if xs else None
+
+    per = {}
+    for r in state["runs"]:
+        if r["variant"] == "warmup_only":
+            continue
+        cfg = load_settings(TrainConfig(), None, list(r.get("overrides", [])))
+        tail = r["curve"][-last:]
+        kl = [mean_of(tail, "kl/text"), mean_of(tail, "kl/image")]
+        zero = mean_of(r["curve"], "zero_spread_groups")
+        per.setdefault(r["variant"], []).append(
+            dict(
+                kept_start=r["metrics"].get("selected_step") == 0,
+                kl_text=kl[0],
+                kl_image=kl[1],
+                penalty=None if None in kl else cfg.beta * max(kl),
+                zero_spread=None if zero is None else zero / cfg.prompts_per_step,
+                r_f=mean_of(r["curve"], "reward/r_f"),
+            )
+        )
+    keys = ("kl_text", "kl_image", "penalty", "zero_spread", "r_f")
+    out = {}
+    for v, rs in per.items():
+        out[v] = dict(runs=len(rs), kept_start=sum(x["kept_start"] for x in rs))
+        out[v].update({k: median([x[k] for x in rs]) for k in keys})
+    return out
 
 # %% ../../nbs/86_ablate.ipynb #984a6e7e
 def before_after(policies: dict, tasks: list, cfg_scale: float = 3.0, world=None, pic: float = 1.05):
