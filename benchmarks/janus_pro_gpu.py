@@ -236,7 +236,7 @@ def main():
     # ---- prompt, then steps_per_answer x (text_tokens text, <boi>, N codes, <eoi>), then <eos>
     def trajectory():
         p = prompt()
-        ids, mod, ans = [p.ids], [p.modality], [p.is_answer]
+        ids, mod = [p.ids], [p.modality]
         for _ in range(a.steps_per_answer):
             t = torch.randint(100, V - 100, (a.text_tokens,))
             c = torch.randint(0, cfg.vq_config.num_embeddings, (N,))
@@ -305,7 +305,7 @@ def main():
                 say(f"{key}_mfu", round(per_tok * tok_s / peak, 3))
         except torch.OutOfMemoryError:
             say(f"{key}_step_s", "OOM")
-        del step, scorer, ref_scorer, opt, pol, ref, acc
+        step = scorer = ref_scorer = opt = pol = ref = acc = None  # free this setting's model copies before the next
         if dev == "cuda":
             torch.cuda.empty_cache()
     return 0
