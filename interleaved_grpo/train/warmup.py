@@ -34,8 +34,8 @@ from interleaved_grpo.train.sharding import (
 
 # %% auto #0
 __all__ = ['PROMPT_PICTURE_MODES', 'PASS_COST', 'WarmupConfig', 'set_prompt_pictures', 'batch_indices', 'TokenScorer',
-           'target_masks', 'target_counts', 'sft_losses', 'split_by_length', 'length_parts', 'sft_step', 'train_warmup',
-           'plot_losses']
+           'target_masks', 'target_counts', 'sft_losses', 'source_sums', 'split_by_length', 'length_parts', 'sft_step',
+           'train_warmup', 'plot_losses', 'plot_source_losses']
 
 # %% ../../nbs/09_warmup.ipynb #49f758f9
 PROMPT_PICTURE_MODES = ("auto", "codes", "understanding")
@@ -166,6 +166,18 @@ def sft_losses(lp, loss_mask, is_image_target, counts: dict | None = None) -> di
     counts = counts or {k: v.sum() for k, v in masks.items()}
     return {k: (-lp * v).sum() / counts[k].clamp(min=1) for k, v in masks.items()}
 
+# %% ../../nbs/09_warmup.ipynb #1dc1e2d7
+def source_sums(lp, loss_mask, sources: list) -> dict:
+    """{source: tensor([NLL sum, target count])} over the answer targets of the rows of each source (`sources`: one
+    name per row of `lp`), from detached log-probs: what the warm-up log averages per source."""
+    nll = (-lp.detach() * loss_mask).sum(1)  # (B,)
+    cnt = loss_mask.sum(1).to(nll.dtype)
+    out = {}
+    for s in sorted(set(sources)):
+        rows = torch.tensor([x == s for x in sources], device=nll.device)
+        out[s] = torch.stack([nll[rows].sum(), cnt[rows].sum()])
+    return out
+
 # %% ../../nbs/09_warmup.ipynb #c33afffe
 PASS_COST = 180  # the fixed cost of one more forward and backward pass, in positions (benchmarks/warmup_padding.py)
 
@@ -214,15 +226,19 @@ def length_parts(b: dict, max_groups: int, overhead: int = PASS_COST) -> list:
         T = int(lengths[r].max())
         part = {k: b[k][r, :T] for k in ("ids", "modality", "attention_mask")}
         part.update({k: b[k][r, : T - 1] for k in ("loss_mask", "is_image_target")})  # targets: one fewer
+        if "source" in b:
+            part["source"] = [b["source"][i] for i in rows]
         parts.append(part)
     return parts
 
 # %% ../../nbs/09_warmup.ipynb #0e182c1a
-def sft_step(scorer, data, coll, step: int, cfg: WarmupConfig, acc, opt, sched) -> tuple:
+def sft_step(
+    scorer, data, coll, step: int, cfg: WarmupConfig, acc, opt, sched, by_source: dict | None = None
+) -> tuple:
     """One optimisation step: `cfg.grad_accum` micro-batches of this process's rows, backward, clip, update, and one
     step of the learning-rate schedule. A micro-batch runs as up to `cfg.length_groups` passes over rows of similar
     length (`length_parts`; one pass under DeepSpeed), each pass's losses divided by the micro-batch's target counts.
-    (losses, tokens)"""
+    `by_source` (a dict) accumulates `source_sums` of this process's rows. (losses, tokens)"""
     from contextlib import nullcontext
     from accelerate.utils import DistributedType
 
@@ -246,6 +262,9 @@ def sft_step(scorer, data, coll, step: int, cfg: WarmupConfig, acc, opt, sched) 
                     lp = scorer(part["ids"].to(dev), part["modality"].to(dev), part["attention_mask"].to(dev), **pix)
                     P = sft_losses(lp, part["loss_mask"].to(dev), part["is_image_target"].to(dev), counts)
                     acc.backward(P["loss"])
+                    if by_source is not None and "source" in part:
+                        for s, v in source_sums(lp, part["loss_mask"].to(dev), part["source"]).items():
+                            by_source[s] = by_source[s] + v if s in by_source else v
                 P = {key: v.detach() for key, v in P.items()}
                 L = P if L is None else {key: L[key] + P[key] for key in L}
             if acc.sync_gradients:
@@ -282,7 +301,9 @@ def train_warmup(
 ) -> Policy:
     """Warm up `policy` on `data` (tokenized rows); checkpoints in `out/checkpoints`, metrics in `out/metrics.jsonl`.
     `resume` continues from the latest checkpoint; `stop_after` ends this call after that many steps
-    (demonstrations). Data parallel, or sharded by DeepSpeed ZeRO-3 (accelerate's config; see `_sharded_warmup`)."""
+    (demonstrations). Each log row has the mean NLL per target of each source (`loss/SOURCE`) over the steps since
+    the row before, on this process's rows. Data parallel, or sharded by DeepSpeed ZeRO-3 (accelerate's config; see
+    `_sharded_warmup`)."""
     from accelerate import Accelerator, DistributedDataParallelKwargs
     from accelerate.utils import DistributedType
     from transformers import get_cosine_schedule_with_warmup
@@ -337,9 +358,9 @@ def train_warmup(
     (out / "warmup_config.json").write_text(json.dumps(asdict(cfg), indent=1))
     off = not (progress and acc.is_main_process)
     bar = tqdm(range(start, cfg.steps), initial=start, total=cfg.steps, desc="warm-up", disable=off, mininterval=1.0)
-    t0, ntok = time.time(), 0
+    t0, ntok, window = time.time(), 0, {}  # window: per-source NLL sums and target counts since the last log row
     for step in bar:
-        L, n = sft_step(scorer, data, coll, step, cfg, acc, opt, sched)
+        L, n = sft_step(scorer, data, coll, step, cfg, acc, opt, sched, by_source=window)
         ntok, done = ntok + n, step + 1
         if done % cfg.log_every == 0 or done == cfg.steps:
             row = dict(
@@ -349,7 +370,9 @@ def train_warmup(
                 tokens_per_s=round(ntok / max(time.time() - t0, 1e-9), 1),
                 step_s=round((time.time() - t0) / (done - start), 3),
                 **peak_memory(acc.device),
+                **{f"loss/{s}": round(float(v[0] / v[1].clamp(min=1)), 5) for s, v in sorted(window.items())},
             )
+            window.clear()
             runlog.write(row, keys=("loss", "text_loss", "image_loss", "lr"))
             bar.set_postfix(
                 loss=f"{row['loss']:.3f}",
@@ -392,5 +415,27 @@ def plot_losses(metrics_path, ax=None):
     ax.set_yscale("log")
     ax.legend()
     ax.set_title("warm-up loss", fontsize=9)
+    ax.figure.tight_layout()
+    return ax
+
+# %% ../../nbs/09_warmup.ipynb #c92a24e6
+def plot_source_losses(metrics_path, ax=None):
+    "Each source's mean NLL per target (`loss/SOURCE`) over steps from a warm-up's metrics JSONL file."
+    import matplotlib.pyplot as plt
+
+    rows = read_metrics(metrics_path)
+    names = sorted({k[len("loss/") :] for r in rows for k in r if k.startswith("loss/")})
+    if not names:
+        raise IGRPOError(f"{metrics_path} has no per-source losses (loss/SOURCE): written before they were logged?")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 3))
+    for s in names:
+        pts = [(r["step"], r[f"loss/{s}"]) for r in rows if f"loss/{s}" in r]
+        ax.plot(*zip(*pts), label=s)
+    ax.set_xlabel("step")
+    ax.set_ylabel("NLL per answer target")
+    ax.set_yscale("log")
+    ax.legend(fontsize=8)
+    ax.set_title("warm-up loss by source", fontsize=9)
     ax.figure.tight_layout()
     return ax
