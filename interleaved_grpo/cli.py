@@ -140,6 +140,7 @@ def _cmd_eval(args) -> int:
 
 # %% ../nbs/90_cli.ipynb #f6c123a3
 def _cmd_ablate(args) -> int:
+    import shlex
     from pathlib import Path
     from interleaved_grpo.toy.ablate import run_ablation
 
@@ -153,7 +154,7 @@ def _cmd_ablate(args) -> int:
         args.warmup_set,
         progress=not args.quiet,
         log=lambda m: print(m, file=sys.stderr),
-        command="igrpo " + " ".join(sys.argv[1:]),
+        command="igrpo " + shlex.join(sys.argv[1:]),  # quoted as a shell would need it, to copy and run
         vary_warmup=args.vary_warmup,
     )
     print((Path(args.out) / "ablations.md").read_text())

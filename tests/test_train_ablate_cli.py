@@ -2,6 +2,7 @@
 every run, finished runs skipped when the command is run again."""
 
 import json
+import shlex
 from conftest import run_igrpo
 from test_train_cli import WARMUP
 
@@ -57,9 +58,12 @@ def test_vary_warmup_gives_each_seed_its_own_warmup(fresh_cache, tmp_path, monke
     out = tmp_path / "abl"
     env = {"IGRPO_CACHE": str(fresh_cache)}
     args = ["ablate", "--out", str(out), "--seeds", "2", "--variants", "warmup_only,default", "--quiet", *SETS]
-    r = run_igrpo(*args, *WARMUP, "--vary-warmup", env=env)
+    # the default mix written out: the same warm-up, and a setting with spaces for the recorded command to quote
+    props = 'proportions={"interleaved": 0.3, "understanding": 1.0, "t2i": 1.0}'
+    r = run_igrpo(*args, *WARMUP, props, "--vary-warmup", env=env)
     assert r.returncode == 0, r.stderr[-3000:]
     state = json.loads((out / "ablations.json").read_text())
+    assert shlex.split(state["meta"]["command"]) == ["igrpo", *args, *WARMUP, props, "--vary-warmup"]
     got = sorted((x["variant"], x["seed"]) for x in state["runs"])
     assert got == [("default", 0), ("default", 1), ("warmup_only", 0), ("warmup_only", 1)]
     assert state["vary_warmup"] is True and state["meta"]["vary_warmup"] is True

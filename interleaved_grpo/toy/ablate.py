@@ -13,7 +13,7 @@ from ..core.errors import IGRPOError
 __all__ = ['VARIANTS', 'CLAIMS', 'HEADLINE', 'README_START', 'README_END', 'CFG_VARIANTS', 'Variant', 'judge_claims',
            'flat_metrics', 'summarize', 'paired_claims', 'ablation_markdown', 'readme_section',
            'replace_readme_section', 'run_ablation', 'plot_curves', 'cfg_table', 'run_diagnostics', 'before_after',
-           'step_diagnosis']
+           'step_diagnosis', 'compare_recipes', 'recipes_markdown']
 
 # %% ../../nbs/86_ablate.ipynb #3c622d2e
 @dataclass(frozen=True)
@@ -578,3 +578,50 @@ def step_diagnosis(policy, n: int = 40, cfg_scale: float = 3.0, world=None, spli
             by_kind=dict(sorted(by_kind.items())),
         )
     return out
+
+# %% ../../nbs/86_ablate.ipynb #bc391345
+def compare_recipes(a: dict, b: dict, variant: str = "default", metrics: list = HEADLINE) -> list:
+    """One row per metric: `variant` in ablation state `a` against the same variant in state `b`, paired by seed
+    (values of each seed, their differences a - b, mean, sd and verdict). Both states should vary the warm-up with
+    the seed (`vary_warmup`), so that seed s of each starts from a warm-up of its own recipe trained with seed s."""
+    pick = lambda st: {r["seed"]: r["metrics"] for r in st["runs"] if r["variant"] == variant}
+    ma, mb = pick(a), pick(b)
+    seeds = sorted(set(ma) & set(mb))
+    if not seeds:
+        raise IGRPOError(f"no seed has run {variant!r} in both ablations (seeds {sorted(ma)} and {sorted(mb)})")
+    rows = []
+    for metric in metrics:
+        ss = [s for s in seeds if metric in ma[s] and metric in mb[s]]
+        if not ss:
+            continue
+        ds = [ma[s][metric] - mb[s][metric] for s in ss]
+        d, sd = _mean_sd(ds)
+        rows.append(
+            dict(
+                metric=metric,
+                seeds=ss,
+                a=[ma[s][metric] for s in ss],
+                b=[mb[s][metric] for s in ss],
+                per_seed=[round(x, 4) for x in ds],
+                effect=round(d, 4),
+                spread=round(sd, 4),
+                verdict=_verdict(d, sd, len(ds) >= 2),
+            )
+        )
+    return rows
+
+# %% ../../nbs/86_ablate.ipynb #018a1896
+def recipes_markdown(rows: list, a_name: str = "a", b_name: str = "b") -> str:
+    "A Markdown table of `compare_recipes` rows: each seed's value under both recipes, the paired effect, the verdict."
+    vals = lambda xs: ", ".join(f"{x:.3f}" for x in xs)
+    lines = [
+        f"| metric | seeds | {a_name} | {b_name} | {a_name} - {b_name} per seed | effect | spread | verdict |",
+        "|" + " --- |" * 8,
+    ]
+    for r in rows:
+        per = ", ".join(f"{x:+.3f}" for x in r["per_seed"])
+        lines.append(
+            f"| {r['metric']} | {len(r['seeds'])} | {vals(r['a'])} | {vals(r['b'])} | {per} | {r['effect']:+.3f} | "
+            f"{r['spread']:.3f} | {r['verdict']} |"
+        )
+    return "\n".join(lines) + "\n"
