@@ -296,6 +296,9 @@ def test_warmup_from_data_files_then_grpo_from_its_policy(setup, tmp_path):
         }
         and rep["last"]["step"] == 4
     )
+    # each source's loss is logged (4 steps of 2 rows see all 4 examples twice) and drawn
+    assert {"loss/interleaved", "loss/understanding", "loss/t2i"} <= set(rep["last"])
+    assert (tmp_path / "warm" / "source_loss.png").stat().st_size > 1000
     # a Janus checkpoint with its processor reads prompt pictures with its understanding encoder, in the warm-up too
     import datasets
 

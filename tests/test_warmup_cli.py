@@ -47,6 +47,10 @@ def test_killed_warmup_resumes_to_the_same_step_count(resumed_run):
     for k in ("format_ok", "understanding_acc", "t2i_acc", "interleaved_step_acc"):
         assert 0.0 <= rep[k] <= 1.0
     assert (out / "loss.png").stat().st_size > 1000
+    last = json.loads((out / "metrics.jsonl").read_text().splitlines()[-1])
+    assert {"loss/interleaved", "loss/understanding", "loss/t2i"} <= set(last)  # each source's loss, per window
+    assert all(last[f"loss/{s}"] > 0 for s in ("interleaved", "understanding", "t2i"))
+    assert (out / "source_loss.png").stat().st_size > 1000
 
 
 def test_generate_writes_an_html_page(resumed_run, tmp_path):

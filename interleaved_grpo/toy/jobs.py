@@ -16,7 +16,7 @@ from ..core.policy import Policy
 from ..rl.rewards import build_reward_fns
 from ..rl.scorers import TextEncoder
 from ..train.data import encode_examples, mix_sources, load_segment_records
-from ..train.warmup import WarmupConfig, train_warmup, plot_losses, set_prompt_pictures
+from ..train.warmup import WarmupConfig, train_warmup, save_loss_figures, set_prompt_pictures
 from ..train.grpo import TrainConfig, train_grpo, plot_training
 from .assets import get_preset, toy_assets, ensure_writable, entry_folder
 from .plugins import toy_sources, toy_prompts, OracleEvaluator
@@ -69,11 +69,10 @@ def run_warmup(
     out, preset: str = "toy", overrides: list | None = None, resume: bool = False, progress: bool = True, log=print
 ) -> dict:
     """Warm-up job: train (or resume), save the policy, evaluate with the oracle, write `out/report.json` and
-    `out/loss.png`."""
+    the loss figures (`out/loss.png`, `out/source_loss.png`)."""
     import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
     t0 = time.time()
     p = get_preset(preset)
@@ -85,9 +84,7 @@ def run_warmup(
     policy.save(out / "policy")
     log("evaluating on held-out test prompts")
     rep = OracleEvaluator(p.world, cfg.eval_per_family, cfg.eval_cfg_scale, cfg.seed).evaluate(policy, "test")
-    ax = plot_losses(out / "metrics.jsonl")
-    ax.figure.savefig(out / "loss.png", dpi=100)
-    plt.close(ax.figure)
+    save_loss_figures(out)
     report = dict(rep, steps=cfg.steps, preset=preset, wall_s=round(time.time() - t0, 1))
     (out / "report.json").write_text(json.dumps(report, indent=1))
     return report

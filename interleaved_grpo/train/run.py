@@ -262,10 +262,9 @@ def run_warmup_job(
     import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     from interleaved_grpo.core.codecs import text_codec
     from interleaved_grpo.train.data import encode_cached, text_digest, mix_sources
-    from interleaved_grpo.train.warmup import train_warmup, plot_losses, set_prompt_pictures
+    from interleaved_grpo.train.warmup import train_warmup, save_loss_figures, set_prompt_pictures
 
     t0 = time.time()
     cfg, src = read_warmup_settings(config_file, overrides)
@@ -284,9 +283,7 @@ def run_warmup_job(
     data = mix_sources(encoded, proportions, seed=cfg.seed)
     policy = train_warmup(out, policy, data, cfg, resume=resume, progress=progress, log=log)
     policy.save(out / "policy")
-    ax = plot_losses(out / "metrics.jsonl")
-    ax.figure.savefig(out / "loss.png", dpi=100)
-    plt.close(ax.figure)
+    save_loss_figures(out)
     last = read_metrics(out / "metrics.jsonl")[-1:]
     report = dict(steps=cfg.steps, data=counts, last=last[0] if last else None, wall_s=round(time.time() - t0, 1))
     (out / "report.json").write_text(json.dumps(report, indent=1))

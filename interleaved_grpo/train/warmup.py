@@ -35,7 +35,7 @@ from interleaved_grpo.train.sharding import (
 # %% auto #0
 __all__ = ['PROMPT_PICTURE_MODES', 'PASS_COST', 'WarmupConfig', 'set_prompt_pictures', 'batch_indices', 'TokenScorer',
            'target_masks', 'target_counts', 'sft_losses', 'source_sums', 'split_by_length', 'length_parts', 'sft_step',
-           'train_warmup', 'plot_losses', 'plot_source_losses']
+           'train_warmup', 'plot_losses', 'plot_source_losses', 'save_loss_figures']
 
 # %% ../../nbs/09_warmup.ipynb #49f758f9
 PROMPT_PICTURE_MODES = ("auto", "codes", "understanding")
@@ -439,3 +439,22 @@ def plot_source_losses(metrics_path, ax=None):
     ax.set_title("warm-up loss by source", fontsize=9)
     ax.figure.tight_layout()
     return ax
+
+# %% ../../nbs/09_warmup.ipynb #ed7a7cf9
+def save_loss_figures(out) -> list:
+    """A warm-up folder's loss figures from its `metrics.jsonl`: `loss.png` (text and image loss) and, when the log has
+    them, `source_loss.png` (per source). Returns the paths written."""
+    import matplotlib.pyplot as plt
+
+    out = Path(out)
+    rows = read_metrics(out / "metrics.jsonl")
+    plots = [("loss.png", plot_losses)]
+    if any(k.startswith("loss/") for r in rows for k in r):
+        plots.append(("source_loss.png", plot_source_losses))
+    written = []
+    for name, plot in plots:
+        ax = plot(out / "metrics.jsonl")
+        ax.figure.savefig(out / name, dpi=100)
+        plt.close(ax.figure)
+        written.append(out / name)
+    return written
