@@ -34,8 +34,8 @@ from interleaved_grpo.train.sharding import (
 
 # %% auto #0
 __all__ = ['PROMPT_PICTURE_MODES', 'PASS_COST', 'WarmupConfig', 'set_prompt_pictures', 'batch_indices', 'TokenScorer',
-           'target_masks', 'target_counts', 'sft_losses', 'source_sums', 'split_by_length', 'length_parts', 'sft_step',
-           'train_warmup', 'plot_losses', 'plot_source_losses', 'save_loss_figures']
+           'target_masks', 'target_counts', 'sft_losses', 'row_nll', 'source_sums', 'source_losses', 'split_by_length',
+           'length_parts', 'sft_step', 'train_warmup', 'plot_losses', 'plot_source_losses', 'save_loss_figures']
 
 # %% ../../nbs/09_warmup.ipynb #49f758f9
 PROMPT_PICTURE_MODES = ("auto", "codes", "understanding")
@@ -167,16 +167,30 @@ def sft_losses(lp, loss_mask, is_image_target, counts: dict | None = None) -> di
     return {k: (-lp * v).sum() / counts[k].clamp(min=1) for k, v in masks.items()}
 
 # %% ../../nbs/09_warmup.ipynb #1dc1e2d7
-def source_sums(lp, loss_mask, sources: list) -> dict:
-    """{source: tensor([NLL sum, target count])} over the answer targets of the rows of each source (`sources`: one
-    name per row of `lp`), from detached log-probs: what the warm-up log averages per source."""
-    nll = (-lp.detach() * loss_mask).sum(1)  # (B,)
-    cnt = loss_mask.sum(1).to(nll.dtype)
+def row_nll(lp, loss_mask) -> tuple:
+    "Per row: the NLL summed over its answer targets and the number of those targets, (B,) each, detached."
+    m = loss_mask.to(lp.dtype)
+    return (-lp.detach() * m).sum(1), m.sum(1)
+
+# %% ../../nbs/09_warmup.ipynb #b01b707e
+def source_sums(nll, count, sources: list) -> dict:
+    """{source: (NLL sum, target count)} over the rows of each source, from per-row sums and counts (`row_nll`) and one
+    source name per row."""
     out = {}
     for s in sorted(set(sources)):
         rows = torch.tensor([x == s for x in sources], device=nll.device)
-        out[s] = torch.stack([nll[rows].sum(), cnt[rows].sum()])
+        out[s] = (float(nll[rows].sum()), float(count[rows].sum()))
     return out
+
+# %% ../../nbs/09_warmup.ipynb #4a9baa21
+def source_losses(window: list) -> dict:
+    """{`loss/SOURCE`: mean NLL per answer target} over a logging window: the (row NLL sums, row target counts, row
+    sources) entries `sft_step` appended since the last log row."""
+    if not window:
+        return {}
+    nll, count = torch.cat([w[0] for w in window]), torch.cat([w[1] for w in window])
+    sums = source_sums(nll, count, [s for w in window for s in w[2]])
+    return {f"loss/{s}": round(a / max(n, 1.0), 5) for s, (a, n) in sums.items()}
 
 # %% ../../nbs/09_warmup.ipynb #c33afffe
 PASS_COST = 180  # the fixed cost of one more forward and backward pass, in positions (benchmarks/warmup_padding.py)
@@ -233,12 +247,12 @@ def length_parts(b: dict, max_groups: int, overhead: int = PASS_COST) -> list:
 
 # %% ../../nbs/09_warmup.ipynb #0e182c1a
 def sft_step(
-    scorer, data, coll, step: int, cfg: WarmupConfig, acc, opt, sched, by_source: dict | None = None
+    scorer, data, coll, step: int, cfg: WarmupConfig, acc, opt, sched, by_source: list | None = None
 ) -> tuple:
     """One optimisation step: `cfg.grad_accum` micro-batches of this process's rows, backward, clip, update, and one
     step of the learning-rate schedule. A micro-batch runs as up to `cfg.length_groups` passes over rows of similar
     length (`length_parts`; one pass under DeepSpeed), each pass's losses divided by the micro-batch's target counts.
-    `by_source` (a dict) accumulates `source_sums` of this process's rows. (losses, tokens)"""
+    `by_source` (a list) gets (`row_nll`, row sources) of each pass, for `source_losses`. (losses, tokens)"""
     from contextlib import nullcontext
     from accelerate.utils import DistributedType
 
@@ -260,11 +274,11 @@ def sft_step(
                     pv = part.get("pixel_values")  # prompt pictures for an understanding encoder, if the rows have any
                     pix = {} if pv is None else {"pixel_values": pv.to(dev)}
                     lp = scorer(part["ids"].to(dev), part["modality"].to(dev), part["attention_mask"].to(dev), **pix)
-                    P = sft_losses(lp, part["loss_mask"].to(dev), part["is_image_target"].to(dev), counts)
+                    lm = part["loss_mask"].to(dev)
+                    P = sft_losses(lp, lm, part["is_image_target"].to(dev), counts)
                     acc.backward(P["loss"])
                     if by_source is not None and "source" in part:
-                        for s, v in source_sums(lp, part["loss_mask"].to(dev), part["source"]).items():
-                            by_source[s] = by_source[s] + v if s in by_source else v
+                        by_source.append((*row_nll(lp, lm), part["source"]))
                 P = {key: v.detach() for key, v in P.items()}
                 L = P if L is None else {key: L[key] + P[key] for key in L}
             if acc.sync_gradients:
@@ -358,7 +372,7 @@ def train_warmup(
     (out / "warmup_config.json").write_text(json.dumps(asdict(cfg), indent=1))
     off = not (progress and acc.is_main_process)
     bar = tqdm(range(start, cfg.steps), initial=start, total=cfg.steps, desc="warm-up", disable=off, mininterval=1.0)
-    t0, ntok, window = time.time(), 0, {}  # window: per-source NLL sums and target counts since the last log row
+    t0, ntok, window = time.time(), 0, []  # window: each pass's row NLLs since the last log row (`source_losses`)
     for step in bar:
         L, n = sft_step(scorer, data, coll, step, cfg, acc, opt, sched, by_source=window)
         ntok, done = ntok + n, step + 1
@@ -370,7 +384,7 @@ def train_warmup(
                 tokens_per_s=round(ntok / max(time.time() - t0, 1e-9), 1),
                 step_s=round((time.time() - t0) / (done - start), 3),
                 **peak_memory(acc.device),
-                **{f"loss/{s}": round(float(v[0] / v[1].clamp(min=1)), 5) for s, v in sorted(window.items())},
+                **source_losses(window),
             )
             window.clear()
             runlog.write(row, keys=("loss", "text_loss", "image_loss", "lr"))
