@@ -24,6 +24,17 @@ def _cmd_prepare(args) -> int:
     print(json.dumps(rep, indent=1))
     return 0
 
+# %% ../nbs/90_cli.ipynb #b3dfcf8a
+_RECIPE_HELP = "toy warm-up recipe: paper (the default) or msr (interleaved_grpo.toy.jobs.TOY_RECIPES)"
+
+# %% ../nbs/90_cli.ipynb #22a171fd
+def _no_recipe(args) -> None:
+    "A real run takes its settings from --config / --set: a toy recipe there is a mistake, said so."
+    from interleaved_grpo.core.errors import IGRPOError
+
+    if args.recipe:
+        raise IGRPOError(f"--recipe {args.recipe} names a toy warm-up recipe; a real run takes --config and --set")
+
 # %% ../nbs/90_cli.ipynb #50c11b81
 def _cmd_warmup(args) -> int:
     from interleaved_grpo.core.config import settings_flags
@@ -32,15 +43,16 @@ def _cmd_warmup(args) -> int:
 
     args.set = list(args.set) + settings_flags(args.flags, WarmupConfig, WarmupSources, prog="igrpo warmup")
     if is_real_run(args.config, args.set):  # a model and data files: the real-run wiring
+        _no_recipe(args)
         log = lambda m: print(m, file=sys.stderr)
         print(json.dumps(run_warmup_job(args.out, args.config, args.set, args.resume, not args.quiet, log), indent=1))
         return 0
-    from interleaved_grpo.toy.jobs import run_warmup
+    from interleaved_grpo.toy.jobs import recipe_overrides, run_warmup
 
     rep = run_warmup(
         args.out,
         args.preset,
-        args.set,
+        recipe_overrides(args.recipe or "paper", args.set),
         resume=args.resume,
         progress=not args.quiet,
         log=lambda m: print(m, file=sys.stderr),
@@ -57,10 +69,11 @@ def _cmd_train(args) -> int:
     args.set = list(args.set) + settings_flags(args.flags, TrainConfig, RunSources, prog="igrpo train")
     log = lambda m: print(m, file=sys.stderr)
     if is_real_run(args.config, args.set, args.init):  # a model and prompt files: the real-run wiring
+        _no_recipe(args)
         rep = run_grpo_job(args.out, args.config, args.set, args.init, args.resume, not args.quiet, log)
         print(json.dumps(rep, indent=1))
         return 0
-    from interleaved_grpo.toy.jobs import run_train
+    from interleaved_grpo.toy.jobs import recipe_overrides, run_train
 
     rep = run_train(
         args.out,
@@ -70,7 +83,7 @@ def _cmd_train(args) -> int:
         resume=args.resume,
         progress=not args.quiet,
         log=lambda m: print(m, file=sys.stderr),
-        warmup_overrides=args.warmup_set,
+        warmup_overrides=recipe_overrides(args.recipe or "paper", args.warmup_set),
     )
     print(json.dumps(rep, indent=1))
     return 0
@@ -143,6 +156,7 @@ def _cmd_ablate(args) -> int:
     import shlex
     from pathlib import Path
     from interleaved_grpo.toy.ablate import run_ablation
+    from interleaved_grpo.toy.jobs import recipe_overrides
 
     variants = [v.strip() for v in args.variants.split(",") if v.strip()] if args.variants else None
     state = run_ablation(
@@ -151,7 +165,7 @@ def _cmd_ablate(args) -> int:
         args.seeds,
         variants,
         args.set,
-        args.warmup_set,
+        recipe_overrides(args.recipe or "paper", args.warmup_set),
         progress=not args.quiet,
         log=lambda m: print(m, file=sys.stderr),
         command="igrpo " + shlex.join(sys.argv[1:]),  # quoted as a shell would need it, to copy and run
@@ -186,6 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument(
         "--set", nargs="*", default=[], metavar="KEY=VALUE", help="override settings, e.g. steps=500 lr=1e-3"
     )
+    w.add_argument("--recipe", help=_RECIPE_HELP)
     w.add_argument("--quiet", action="store_true")
     w.set_defaults(func=_cmd_warmup)
 
@@ -204,6 +219,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument(
         "--warmup-set", nargs="*", default=[], metavar="KEY=VALUE", help="warm-up settings (part of its cache key)"
     )
+    t.add_argument("--recipe", help=_RECIPE_HELP + ", before --warmup-set")
     t.add_argument("--quiet", action="store_true")
     t.set_defaults(func=_cmd_train)
 
@@ -221,6 +237,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="seed s also trains its own warm-up (warm-up seed s), so the spread includes the warm-up's",
     )
+    a.add_argument("--recipe", help=_RECIPE_HELP + ", before --warmup-set")
     a.add_argument("--quiet", action="store_true")
     a.set_defaults(func=_cmd_ablate)
 

@@ -224,3 +224,17 @@ def test_warmup_sharded_by_deepspeed_zero3_matches_data_parallel(fresh_cache, tm
         assert [r["step"] for r in rows] == list(range(5, 21, 5))
         assert [r["lr"] for r in rows] == pytest.approx([2e-3, 1.5e-3, 5e-4, 0.0], abs=1e-9), name
     assert Path(tmp_path / "zero3" / "report.json").exists()
+
+
+def test_a_named_recipe_sets_the_warmup_and_set_overrides_it(fresh_cache, tmp_path):
+    out = tmp_path / "msr"
+    small = [s for s in SMALL if not s.startswith("steps=")] + ["steps=6", "n_msr=12"]
+    r = run_igrpo(
+        "warmup", "--out", str(out), "--quiet", "--recipe", "msr", "--set", *small, env={"IGRPO_CACHE": str(fresh_cache)}
+    )
+    assert r.returncode == 0, r.stderr
+    cfg = json.loads((out / "warmup_config.json").read_text())
+    assert (cfg["msr_share"], cfg["msr_kinds"], cfg["n_msr"]) == (0.6, "balanced", 12)  # the recipe, then --set
+    assert cfg["proportions"] == {"interleaved": 0.6, "understanding": 0.4, "t2i": 1.0}
+    last = json.loads((out / "metrics.jsonl").read_text().splitlines()[-1])
+    assert last["loss/msr"] > 0  # the recipe's MSR source is in the mix

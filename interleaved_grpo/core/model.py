@@ -247,7 +247,12 @@ class JanusAdapter(UnifiedModel):
         self.model.save_pretrained(str(folder), state_dict=sd)
 
     def enable_gradient_checkpointing(self) -> None:
-        self.model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+        kw = {"use_reentrant": False}
+        enable = getattr(self.model, "activation_checkpointing_enable", None)  # the name since transformers 5.25
+        if enable is not None:
+            enable(activation_checkpointing_kwargs=kw)
+        else:
+            self.model.gradient_checkpointing_enable(gradient_checkpointing_kwargs=kw)
 
     def backbone(self):
         return self.model.model.language_model

@@ -22,7 +22,8 @@ from .assets import get_preset, toy_assets, ensure_writable, entry_folder
 from .plugins import toy_sources, toy_prompts, OracleEvaluator
 
 # %% auto #0
-__all__ = ['toy_warmup_policy', 'toy_warmup_data', 'run_warmup', 'warmup_folder', 'warmup_cached', 'run_train']
+__all__ = ['TOY_RECIPES', 'toy_warmup_policy', 'toy_warmup_data', 'run_warmup', 'warmup_folder', 'warmup_cached',
+           'recipe_overrides', 'run_train']
 
 # %% ../../nbs/84_toy_jobs.ipynb #a10736a0
 def toy_warmup_policy(cfg: WarmupConfig, assets) -> Policy:
@@ -115,6 +116,24 @@ def warmup_cached(preset: str, progress: bool = True, log=print, overrides: list
     else:
         log(f"reusing the cached warm-up from {folder}")
     return Policy.load(folder), json.loads((folder / "report.json").read_text())
+
+# %% ../../nbs/84_toy_jobs.ipynb #479b07d6
+TOY_RECIPES = {
+    "paper": (),  # the defaults
+    "msr": (
+        "n_msr=600",
+        "msr_share=0.6",
+        "msr_kinds=balanced",
+        'proportions={"interleaved": 0.6, "understanding": 0.4, "t2i": 1.0}',
+    ),
+}
+
+# %% ../../nbs/84_toy_jobs.ipynb #0889f195
+def recipe_overrides(name: str, overrides: list | None = None) -> list:
+    "The warm-up settings of toy recipe `name` (`TOY_RECIPES`), then `overrides`: a list as `--warmup-set` gives it."
+    if name not in TOY_RECIPES:
+        raise IGRPOError(f"unknown toy recipe {name!r}; available: {', '.join(TOY_RECIPES)}")
+    return [*TOY_RECIPES[name], *(overrides or [])]
 
 # %% ../../nbs/84_toy_jobs.ipynb #95abe3b0
 def _report(out: Path, policy, cfg: TrainConfig, evaluator, hist: list, log) -> tuple:
