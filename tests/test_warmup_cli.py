@@ -234,7 +234,8 @@ def test_a_named_recipe_sets_the_warmup_and_set_overrides_it(fresh_cache, tmp_pa
     )
     assert r.returncode == 0, r.stderr
     cfg = json.loads((out / "warmup_config.json").read_text())
-    assert (cfg["msr_share"], cfg["msr_kinds"], cfg["n_msr"]) == (0.6, "balanced", 12)  # the recipe, then --set
+    assert (cfg["msr_share"], cfg["msr_kinds"], cfg["length_groups"]) == (0.6, "balanced", 2)  # the recipe's
+    assert (cfg["n_msr"], cfg["steps"]) == (12, 6)  # --set after the recipe wins
     assert cfg["proportions"] == {"interleaved": 0.6, "understanding": 0.4, "t2i": 1.0}
     last = json.loads((out / "metrics.jsonl").read_text().splitlines()[-1])
     assert last["loss/msr"] > 0  # the recipe's MSR source is in the mix

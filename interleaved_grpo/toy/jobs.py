@@ -125,6 +125,8 @@ TOY_RECIPES = {
         "msr_share=0.6",
         "msr_kinds=balanced",
         'proportions={"interleaved": 0.6, "understanding": 0.4, "t2i": 1.0}',
+        "steps=3000",
+        "length_groups=2",
     ),
 }
 
