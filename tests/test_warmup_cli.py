@@ -229,9 +229,8 @@ def test_warmup_sharded_by_deepspeed_zero3_matches_data_parallel(fresh_cache, tm
 def test_a_named_recipe_sets_the_warmup_and_set_overrides_it(fresh_cache, tmp_path):
     out = tmp_path / "msr"
     small = [s for s in SMALL if not s.startswith("steps=")] + ["steps=6", "n_msr=12"]
-    r = run_igrpo(
-        "warmup", "--out", str(out), "--quiet", "--recipe", "msr", "--set", *small, env={"IGRPO_CACHE": str(fresh_cache)}
-    )
+    env = {"IGRPO_CACHE": str(fresh_cache)}
+    r = run_igrpo("warmup", "--out", str(out), "--quiet", "--recipe", "msr", "--set", *small, env=env)
     assert r.returncode == 0, r.stderr
     cfg = json.loads((out / "warmup_config.json").read_text())
     assert (cfg["msr_share"], cfg["msr_kinds"], cfg["length_groups"]) == (0.6, "balanced", 2)  # the recipe's
