@@ -187,3 +187,38 @@ def test_model_selection_on_the_val_split(fresh_cache, tmp_path):
     b = load_file(str(next((out / "best_policy" / "model").glob("*.safetensors"))))
     assert a.keys() == b.keys() and all((a[k] == b[k]).all() for k in a)  # the run's policy/ is the selected one
     assert set(rep["grpo_last_step"]) >= {"format_ok", "interleaved_step_acc"}
+
+
+def test_compiled_scoring_trains_like_eager(fresh_cache, tmp_path):
+    """`torch_compile=true` (the scorers through torch.compile) on the same warm-up: step 1 samples the same answers
+    (rollouts do not go through the compiled scorer) and scores them as the eager run does, to float rounding; the
+    checkpoints hold the same tensor names."""
+    from safetensors.torch import load_file
+
+    rows = {}
+    for name, extra in (("eager", []), ("compiled", ["torch_compile=true"])):
+        out = tmp_path / name
+        r = run_igrpo(
+            "train",
+            "--out",
+            str(out),
+            "--quiet",
+            "--set",
+            "steps=2",
+            *SMALL,
+            *extra,
+            *WARMUP,
+            env={"IGRPO_CACHE": str(fresh_cache)},
+        )
+        assert r.returncode == 0, r.stderr
+        rows[name] = _metrics(out)
+        assert json.loads((out / "train_config.json").read_text())["torch_compile"] == bool(extra)
+    e, c = rows["eager"][0], rows["compiled"][0]
+    assert e["step"] == c["step"] == 1 and len(rows["compiled"]) == 2
+    for k in ("reward", "tokens/text", "tokens/image", "answer_len"):  # the same rollouts
+        assert e[k] == c[k], (k, e[k], c[k])
+    for k in ("loss", "entropy/text", "entropy/image"):  # scored by the compiled graphs
+        assert abs(e[k] - c[k]) <= 1e-3 + 1e-3 * abs(e[k]), (k, e[k], c[k])
+    a = load_file(str(next((tmp_path / "eager" / "policy" / "model").glob("*.safetensors"))))
+    b = load_file(str(next((tmp_path / "compiled" / "policy" / "model").glob("*.safetensors"))))
+    assert a.keys() == b.keys()

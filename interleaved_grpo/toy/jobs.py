@@ -100,6 +100,8 @@ def warmup_folder(preset: str, overrides: list | None = None) -> Path:
         del d["n_msr"], d["msr_share"]
     if d["msr_kinds"] == "uniform":
         del d["msr_kinds"]
+    if not d["torch_compile"]:  # compiled scoring rounds otherwise: a warm-up of its own
+        del d["torch_compile"]
     if d["length_groups"] == 1:  # same gradient, other rounding: the toy warm-up lands elsewhere (09_warmup)
         del d["length_groups"]
     key = hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:12]

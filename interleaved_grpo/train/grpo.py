@@ -41,6 +41,7 @@ from interleaved_grpo.train.checkpoint import (
     peak_memory,
 )
 from .evaluate import ModelSelection
+from .warmup import compile_scorer
 from ..core.config import process_state
 from interleaved_grpo.train.sharding import (
     GatheredOptimizerState,
@@ -103,6 +104,8 @@ class TrainConfig(GRPOConfig):
     rollout_dtype: str = "auto"
     # decode rollouts with the step compiled by torch.compile (`SamplingConfig.compile`; off the CUDA-graph path)
     compile_rollouts: bool = False
+    # score (policy and reference) through torch.compile (`compile_scorer` in 09_warmup); not with sharding or 4 bits
+    torch_compile: bool = False
     # LoRA (peft): rank 0 trains every weight; else adapters of this rank on the backbone, the base is the reference
     lora_r: int = 0
     lora_alpha: float = 16.0
@@ -457,6 +460,11 @@ def _prepare(policy, cfg: TrainConfig, out: Path, resume: bool, acc, say) -> tup
             m.uniform_calls = True
     if cfg.gradient_checkpointing:
         policy.model.enable_gradient_checkpointing()
+    if cfg.torch_compile:  # before `prepare`: DDP wraps the compiled module
+        kind = "DeepSpeed ZeRO-3" if zero else "FSDP" if by_acc or ours else "load_in_4bit" if cfg.load_in_4bit else ""
+        compile_scorer(scorer, acc.device, kind)
+        if isinstance(ref_scorer, PolicyScorer):  # a frozen copy (with LoRA the reference is the adapters-off policy)
+            compile_scorer(ref_scorer, acc.device)
     if by_acc:
         acc.state.fsdp_plugin.ignored_modules = policy.model.loss_free_modules()
         freeze_loss_free(policy.model)

@@ -34,8 +34,9 @@ from interleaved_grpo.train.sharding import (
 
 # %% auto #0
 __all__ = ['PROMPT_PICTURE_MODES', 'PASS_COST', 'WarmupConfig', 'set_prompt_pictures', 'batch_indices', 'TokenScorer',
-           'target_masks', 'target_counts', 'sft_losses', 'row_nll', 'source_sums', 'source_losses', 'split_by_length',
-           'length_parts', 'sft_step', 'train_warmup', 'plot_losses', 'plot_source_losses', 'save_loss_figures']
+           'compile_scorer', 'target_masks', 'target_counts', 'sft_losses', 'row_nll', 'source_sums', 'source_losses',
+           'split_by_length', 'length_parts', 'sft_step', 'train_warmup', 'plot_losses', 'plot_source_losses',
+           'save_loss_figures']
 
 # %% ../../nbs/09_warmup.ipynb #49f758f9
 PROMPT_PICTURE_MODES = ("auto", "codes", "understanding")
@@ -79,6 +80,7 @@ class WarmupConfig:
     log_every: int = 10
     gradient_checkpointing: bool = False  # recompute activations in backward (less memory, more compute)
     logprob_chunk_size: int = 0  # heads see this many positions at a time, logits recomputed in backward (0: all)
+    torch_compile: bool = False  # score through torch.compile (`compile_scorer`): faster steps after a first compile
     seed: int = 0
     eval_per_family: int = 40  # held-out test prompts per task family in the report
     eval_cfg_scale: float = 3.0
@@ -144,6 +146,26 @@ class TokenScorer(torch.nn.Module):
         return self.model.token_logprobs(
             ids, modality, attention_mask, chunk_size=self.chunk_size, pixel_values=pixel_values
         )
+
+# %% ../../nbs/09_warmup.ipynb #e0ad3cf2
+def compile_scorer(scorer: torch.nn.Module, device=None, sharded: str = "") -> torch.nn.Module:
+    """`scorer` (a module that scores whole sequences, as `TokenScorer`) compiled in place by `torch.compile` with
+    dynamic shapes: one compilation serves every batch size and length, and the data-dependent steps run eagerly
+    between the compiled graphs. In place, so the module keeps its type, parameters and state-dict names (DDP wraps
+    it, checkpoints do not change). `device`: where it will run (default: where its weights are); `sharded`: the
+    sharding the run uses, if any (refused)."""
+    import logging, shutil
+
+    if sharded:
+        raise IGRPOError(f"torch_compile is not supported with {sharded}: leave it off, or train data parallel")
+    dev = torch.device(device) if device is not None else next(scorer.parameters()).device
+    if dev.type == "cpu" and not any(shutil.which(c) for c in ("g++", "c++", "clang++")):
+        raise IGRPOError("torch_compile on a CPU needs a C++ compiler (g++ or clang++) on the PATH")
+    # the graph breaks at the data-dependent embedding are by design: no warning for each on the first call
+    logging.getLogger("torch._dynamo.variables.tensor").setLevel(logging.ERROR)
+    scorer.compile(dynamic=True)
+    return scorer
+
 
 # %% ../../nbs/09_warmup.ipynb #946da8a9
 def target_masks(loss_mask, is_image_target) -> dict:
@@ -348,6 +370,8 @@ def train_warmup(
     if cfg.gradient_checkpointing:
         policy.model.enable_gradient_checkpointing()
     scorer = TokenScorer(policy.model, cfg.logprob_chunk_size)
+    if cfg.torch_compile:
+        compile_scorer(scorer, acc.device, "DeepSpeed ZeRO-3" if zero else "")
     params = list(scorer.parameters())  # what an unsharded run's optimizer holds: checkpoints index its moments
     writer = _sharded_warmup(policy, acc) if zero else None
     trained = [p for p in params if p.requires_grad] if zero else params
