@@ -27,6 +27,13 @@ SMALL = [
 ]
 
 
+def _train(out, cache, *settings):
+    "`igrpo train` of the tiny configuration (`SMALL`, then `settings`; the warm-up `WARMUP`) into `out`."
+    return run_igrpo(
+        "train", "--out", str(out), "--quiet", "--set", *SMALL, *settings, *WARMUP, env={"IGRPO_CACHE": str(cache)}
+    )
+
+
 def _metrics(out):
     return [json.loads(line) for line in (Path(out) / "metrics.jsonl").read_text().splitlines()]
 
@@ -163,18 +170,7 @@ def test_model_selection_on_the_val_split(fresh_cache, tmp_path):
     from safetensors.torch import load_file
 
     out = tmp_path / "sel"
-    r = run_igrpo(
-        "train",
-        "--out",
-        str(out),
-        "--quiet",
-        "--set",
-        "steps=4",
-        *SMALL,
-        "eval_every=2",
-        *WARMUP,
-        env={"IGRPO_CACHE": str(fresh_cache)},
-    )
+    r = _train(out, fresh_cache, "steps=4", "eval_every=2")
     assert r.returncode == 0, r.stderr
     best, rep = json.loads((out / "best.json").read_text()), json.loads((out / "report.json").read_text())
     assert rep["grpo"]["selected_step"] == best["step"] in (0, 2, 4)
@@ -198,18 +194,7 @@ def test_compiled_scoring_trains_like_eager(fresh_cache, tmp_path):
     rows = {}
     for name, extra in (("eager", []), ("compiled", ["torch_compile=true"])):
         out = tmp_path / name
-        r = run_igrpo(
-            "train",
-            "--out",
-            str(out),
-            "--quiet",
-            "--set",
-            "steps=2",
-            *SMALL,
-            *extra,
-            *WARMUP,
-            env={"IGRPO_CACHE": str(fresh_cache)},
-        )
+        r = _train(out, fresh_cache, "steps=2", *extra)
         assert r.returncode == 0, r.stderr
         rows[name] = _metrics(out)
         assert json.loads((out / "train_config.json").read_text())["torch_compile"] == bool(extra)
