@@ -34,6 +34,10 @@ def _train(out, cache, *settings):
     )
 
 
+def _report(out):
+    return json.loads((Path(out) / "report.json").read_text())
+
+
 def _metrics(out):
     return [json.loads(line) for line in (Path(out) / "metrics.jsonl").read_text().splitlines()]
 
@@ -198,6 +202,7 @@ def test_compiled_scoring_trains_like_eager(fresh_cache, tmp_path):
         assert r.returncode == 0, r.stderr
         rows[name] = _metrics(out)
         assert json.loads((out / "train_config.json").read_text())["torch_compile"] == bool(extra)
+        assert {"python", "torch", "transformers", "interleaved_grpo"} <= set(_report(out)["versions"])
     e, c = rows["eager"][0], rows["compiled"][0]
     assert e["step"] == c["step"] == 1 and len(rows["compiled"]) == 2
     for k in ("reward", "tokens/text", "tokens/image", "answer_len"):  # the same rollouts

@@ -243,6 +243,7 @@ def test_a_named_recipe_sets_the_warmup_and_set_overrides_it(fresh_cache, tmp_pa
 def test_compiled_warmup_scores_like_eager(fresh_cache, tmp_path):
     """`torch_compile=true` in the warm-up: the first step's loss (before any update, the same batch and weights) is the
     eager run's to float rounding, the run ends with a report, and the checkpoint holds the same tensor names."""
+    from importlib.metadata import version
     from pathlib import Path
     from safetensors.torch import load_file
 
@@ -258,6 +259,8 @@ def test_compiled_warmup_scores_like_eager(fresh_cache, tmp_path):
         rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
         assert [m["step"] for m in rows] == [1, 2, 3, 4] and (out / "report.json").exists()
         assert json.loads((out / "warmup_config.json").read_text())["torch_compile"] == bool(extra)
+        versions = json.loads((out / "report.json").read_text())["versions"]  # what the run was trained with
+        assert versions["torch"] == version("torch") and versions["transformers"] == version("transformers")
         first[name] = rows[0]
     for k in ("loss", "text_loss", "image_loss"):
         assert abs(first["eager"][k] - first["compiled"][k]) <= 1e-4 * max(1.0, abs(first["eager"][k])), k

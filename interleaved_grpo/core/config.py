@@ -10,7 +10,7 @@ from pathlib import Path
 from .errors import IGRPOError
 
 # %% auto #0
-__all__ = ['apply_overrides', 'load_settings', 'settings_flags', 'process_state']
+__all__ = ['VERSIONED', 'apply_overrides', 'load_settings', 'settings_flags', 'process_state', 'library_versions']
 
 # %% ../../nbs/81_config.ipynb #15027f42
 def _parse_value(v: str):
@@ -136,3 +136,21 @@ def process_state():
     if parse_flag_from_env("ACCELERATE_USE_DEEPSPEED") and several and not torch.cuda.is_available():
         return PartialState(backend="gloo")
     return PartialState(cpu=parse_flag_from_env("ACCELERATE_USE_CPU") or (several and not torch.cuda.is_available()))
+
+# %% ../../nbs/81_config.ipynb #9bac24ad
+VERSIONED = ("interleaved_grpo", "torch", "transformers", "accelerate", "peft", "open_clip_torch", "deepspeed")
+
+
+def library_versions() -> dict:
+    "{package: version} of Python and of the installed `VERSIONED` packages (those not installed are left out)."
+    import platform
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"python": platform.python_version()}
+    for name in VERSIONED:
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            continue
+    return out
+

@@ -9,7 +9,7 @@ from dataclasses import asdict, replace
 from pathlib import Path
 import numpy as np
 from ..core.errors import IGRPOError
-from ..core.config import apply_overrides, load_settings
+from ..core.config import apply_overrides, library_versions, load_settings
 from ..core.codecs import text_codec
 from ..core.model import build_tiny_janus
 from ..core.policy import Policy
@@ -86,7 +86,7 @@ def run_warmup(
     log("evaluating on held-out test prompts")
     rep = OracleEvaluator(p.world, cfg.eval_per_family, cfg.eval_cfg_scale, cfg.seed).evaluate(policy, "test")
     save_loss_figures(out)
-    report = dict(rep, steps=cfg.steps, preset=preset, wall_s=round(time.time() - t0, 1))
+    report = dict(rep, steps=cfg.steps, preset=preset, wall_s=round(time.time() - t0, 1), versions=library_versions())
     (out / "report.json").write_text(json.dumps(report, indent=1))
     return report
 
@@ -210,6 +210,7 @@ def run_train(
         grpo_last_step=rep_last,
         warmup_s_this_run=round(warm_s, 1),
         wall_s=round(time.time() - t0, 1),
+        versions=library_versions(),
     )
     (out / "report.json").write_text(json.dumps(report, indent=1))
     plot_training(out / "metrics.jsonl").savefig(out / "training.png", dpi=100)

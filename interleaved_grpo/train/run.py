@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from ..core.errors import IGRPOError
-from ..core.config import apply_overrides, process_state
+from ..core.config import apply_overrides, library_versions, process_state
 from ..core.policy import Policy
 from ..rl.rewards import build_reward_fns, critic_template
 from .data import load_prompts
@@ -194,6 +194,7 @@ def run_grpo_job(
         selected_val=best["val"] if best else None,
         start_val=best["start_val"] if best else None,
         wall_s=round(time.time() - t0, 1),
+        versions=library_versions(),
     )
     (out / "report.json").write_text(json.dumps(report, indent=1))
     plot_training(out / "metrics.jsonl").savefig(out / "training.png", dpi=100)
@@ -285,6 +286,12 @@ def run_warmup_job(
     policy.save(out / "policy")
     save_loss_figures(out)
     last = read_metrics(out / "metrics.jsonl")[-1:]
-    report = dict(steps=cfg.steps, data=counts, last=last[0] if last else None, wall_s=round(time.time() - t0, 1))
+    report = dict(
+        steps=cfg.steps,
+        data=counts,
+        last=last[0] if last else None,
+        wall_s=round(time.time() - t0, 1),
+        versions=library_versions(),
+    )
     (out / "report.json").write_text(json.dumps(report, indent=1))
     return report
