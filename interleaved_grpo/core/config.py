@@ -137,14 +137,30 @@ def process_state():
         return PartialState(backend="gloo")
     return PartialState(cpu=parse_flag_from_env("ACCELERATE_USE_CPU") or (several and not torch.cuda.is_available()))
 
+# %% ../../nbs/81_config.ipynb #8207fee8
+def _cpu_name() -> str:
+    "The CPU's model name (Linux's /proc/cpuinfo), else what `platform` knows."
+    import platform
+
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 # %% ../../nbs/81_config.ipynb #9bac24ad
 VERSIONED = ("interleaved_grpo", "torch", "transformers", "accelerate", "peft", "open_clip_torch", "deepspeed")
 
 
 def library_versions() -> dict:
-    "{package: version} of Python and of the installed `VERSIONED` packages (those not installed are left out)."
+    """{package: version} of Python and of the installed `VERSIONED` packages (those not installed are left out), and
+    the processor the numbers were computed on (`cpu`; `gpu` too when torch sees one): their kernels round too."""
     import platform
     from importlib.metadata import PackageNotFoundError, version
+    import torch
 
     out = {"python": platform.python_version()}
     for name in VERSIONED:
@@ -152,5 +168,8 @@ def library_versions() -> dict:
             out[name] = version(name)
         except PackageNotFoundError:
             continue
+    out["cpu"] = _cpu_name()
+    if torch.cuda.is_available():
+        out["gpu"] = torch.cuda.get_device_name()
     return out
 
