@@ -137,7 +137,7 @@ def process_state():
         return PartialState(backend="gloo")
     return PartialState(cpu=parse_flag_from_env("ACCELERATE_USE_CPU") or (several and not torch.cuda.is_available()))
 
-# %% ../../nbs/81_config.ipynb #8207fee8
+# %% ../../nbs/81_config.ipynb #d5eb899a
 def _cpu_name() -> str:
     "The CPU's model name (Linux's /proc/cpuinfo), else what `platform` knows."
     import platform
