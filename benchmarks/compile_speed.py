@@ -58,7 +58,8 @@ def main():
     for name in ("eager", "compiled"):
         model = copy.deepcopy(base.model)
         scorer = TokenScorer(model)
-        grpo, ref = PolicyScorer(model, tcfg, base.spec.pad_id), PolicyScorer(copy.deepcopy(model), tcfg, 0)
+        grpo = PolicyScorer(model, tcfg, base.spec.pad_id)
+        ref = PolicyScorer(copy.deepcopy(model), tcfg, base.spec.pad_id)
         if name == "compiled":
             for s in (scorer, grpo, ref):
                 compile_scorer(s)
