@@ -25,7 +25,9 @@ def _cmd_prepare(args) -> int:
     return 0
 
 # %% ../nbs/90_cli.ipynb #b3dfcf8a
-_RECIPE_HELP = "toy warm-up recipe: paper (the default) or msr (interleaved_grpo.toy.jobs.TOY_RECIPES)"
+_RECIPE_HELP = (
+    "toy recipe: fast (the default, a 10-minute run), paper or msr (interleaved_grpo.toy.jobs.TOY_RECIPES)"
+)
 
 # %% ../nbs/90_cli.ipynb #22a171fd
 def _no_recipe(args) -> None:
@@ -33,7 +35,7 @@ def _no_recipe(args) -> None:
     from interleaved_grpo.core.errors import IGRPOError
 
     if args.recipe:
-        raise IGRPOError(f"--recipe {args.recipe} names a toy warm-up recipe; a real run takes --config and --set")
+        raise IGRPOError(f"--recipe {args.recipe} names a toy recipe; a real run takes --config and --set")
 
 # %% ../nbs/90_cli.ipynb #50c11b81
 def _cmd_warmup(args) -> int:
@@ -47,12 +49,12 @@ def _cmd_warmup(args) -> int:
         log = lambda m: print(m, file=sys.stderr)
         print(json.dumps(run_warmup_job(args.out, args.config, args.set, args.resume, not args.quiet, log), indent=1))
         return 0
-    from interleaved_grpo.toy.jobs import recipe_overrides, run_warmup
+    from interleaved_grpo.toy.jobs import DEFAULT_TOY_RECIPE, recipe_overrides, run_warmup
 
     rep = run_warmup(
         args.out,
         args.preset,
-        recipe_overrides(args.recipe or "paper", args.set),
+        recipe_overrides(args.recipe or DEFAULT_TOY_RECIPE, args.set),
         resume=args.resume,
         progress=not args.quiet,
         log=lambda m: print(m, file=sys.stderr),
@@ -73,7 +75,9 @@ def _cmd_train(args) -> int:
         rep = run_grpo_job(args.out, args.config, args.set, args.init, args.resume, not args.quiet, log)
         print(json.dumps(rep, indent=1))
         return 0
-    from interleaved_grpo.toy.jobs import recipe_overrides, run_train
+    from interleaved_grpo.toy.jobs import DEFAULT_TOY_RECIPE, recipe_overrides, recipe_train_overrides, run_train
+
+    recipe = args.recipe or DEFAULT_TOY_RECIPE
 
     rep = run_train(
         args.out,
@@ -83,7 +87,8 @@ def _cmd_train(args) -> int:
         resume=args.resume,
         progress=not args.quiet,
         log=lambda m: print(m, file=sys.stderr),
-        warmup_overrides=recipe_overrides(args.recipe or "paper", args.warmup_set),
+        warmup_overrides=recipe_overrides(recipe, args.warmup_set),
+        base_overrides=recipe_train_overrides(recipe),
     )
     print(json.dumps(rep, indent=1))
     return 0
@@ -156,16 +161,17 @@ def _cmd_ablate(args) -> int:
     import shlex
     from pathlib import Path
     from interleaved_grpo.toy.ablate import run_ablation
-    from interleaved_grpo.toy.jobs import recipe_overrides
+    from interleaved_grpo.toy.jobs import DEFAULT_TOY_RECIPE, recipe_overrides, recipe_train_overrides
 
+    recipe = args.recipe or DEFAULT_TOY_RECIPE
     variants = [v.strip() for v in args.variants.split(",") if v.strip()] if args.variants else None
     state = run_ablation(
         args.out,
         args.preset,
         args.seeds,
         variants,
-        args.set,
-        recipe_overrides(args.recipe or "paper", args.warmup_set),
+        recipe_train_overrides(recipe, args.set),
+        recipe_overrides(recipe, args.warmup_set),
         progress=not args.quiet,
         log=lambda m: print(m, file=sys.stderr),
         command="igrpo " + shlex.join(sys.argv[1:]),  # quoted as a shell would need it, to copy and run
@@ -284,6 +290,15 @@ def build_parser() -> argparse.ArgumentParser:
     e.set_defaults(func=_cmd_eval)
     return ap
 
+# %% ../nbs/90_cli.ipynb #995b6bfd
+def _quiet_libraries() -> None:
+    "`--quiet`: the libraries' own progress bars off too (transformers' shard writing, datasets' split generation)."
+    import datasets
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    datasets.disable_progress_bars()
+
 # %% ../nbs/90_cli.ipynb #715c7028
 def main(argv=None) -> int:
     "Entry point of the `igrpo` console script."
@@ -293,6 +308,8 @@ def main(argv=None) -> int:
         parser.error(f"unrecognized arguments: {' '.join(args.flags)}")
     from interleaved_grpo.core.errors import IGRPOError
 
+    if getattr(args, "quiet", False):
+        _quiet_libraries()
     try:
         return args.func(args)
     except IGRPOError as e:

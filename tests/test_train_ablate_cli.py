@@ -46,10 +46,15 @@ def test_ablation_runs_variants_and_seeds_then_resumes_skipping_finished_runs(fr
     )
     assert r.returncode == 0, r.stderr[-3000:]
     after = {p: p.stat().st_mtime for p in (out / "runs").rglob("report.json")}
+    state_after = json.loads((out / "ablations.json").read_text())
     assert all(after[p] == t for p, t in before.items())  # finished runs were not run again
     assert sorted(p.parent.parent.name for p in set(after) - set(before)) == ["g2", "g2"]
     r = run_igrpo("ablate", "--out", str(out), "--variants", "nope", env=env)
     assert r.returncode == 2 and "unknown variants ['nope']" in r.stderr
+    no_recipe = WARMUP[WARMUP.index("--warmup-set") :]  # the default recipe: other settings than the folder's
+    r = run_igrpo("ablate", "--out", str(out), "--seeds", "2", "--variants", "default", *SETS, *no_recipe, env=env)
+    assert r.returncode == 2 and "give the same --recipe, --set and --warmup-set" in r.stderr, r.stderr[-2000:]
+    assert json.loads((out / "ablations.json").read_text())["runs"] == state_after["runs"]  # nothing mixed in
 
 
 def test_vary_warmup_gives_each_seed_its_own_warmup(fresh_cache, tmp_path, monkeypatch):
@@ -69,7 +74,7 @@ def test_vary_warmup_gives_each_seed_its_own_warmup(fresh_cache, tmp_path, monke
     assert state["vary_warmup"] is True and state["meta"]["vary_warmup"] is True
     assert state["summary"]["warmup_only"]["interleaved_step_acc"][2] == 2  # a warm-up record per seed
     monkeypatch.setenv("IGRPO_CACHE", str(fresh_cache))
-    wsets = WARMUP[1:]
+    wsets = WARMUP[WARMUP.index("--warmup-set") + 1 :]
     for s in (0, 1):  # run s started from the cached warm-up of warm-up seed s, and its record is that warm-up's
         cached = json.loads((warmup_folder("toy", [*wsets, f"seed={s}"]) / "report.json").read_text())
         run = json.loads((out / "runs" / "default" / f"seed{s}" / "report.json").read_text())

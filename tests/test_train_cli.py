@@ -5,7 +5,9 @@ from pathlib import Path
 import pytest
 from conftest import run_igrpo, BIN, CPU2, kill_after_checkpoint, two_processes, zero3_env
 
-WARMUP = [
+WARMUP = [  # the paper recipe's settings, made tiny (the tests of this file were written against them)
+    "--recipe",
+    "paper",
     "--warmup-set",
     "model_size=test",
     "n_interleaved=30",
@@ -212,3 +214,25 @@ def test_compiled_scoring_trains_like_eager(fresh_cache, tmp_path):
     a = load_file(str(next((tmp_path / "eager" / "policy" / "model").glob("*.safetensors"))))
     b = load_file(str(next((tmp_path / "compiled" / "policy" / "model").glob("*.safetensors"))))
     assert a.keys() == b.keys()
+
+
+def test_the_default_recipe_comes_before_the_users_settings(fresh_cache, tmp_path, monkeypatch):
+    """Without --recipe the toy run takes the default recipe (`DEFAULT_TOY_RECIPE`): its warm-up settings come before
+    --warmup-set and its GRPO settings before --set, so the user's win and the recipe's others hold."""
+    from interleaved_grpo.toy.jobs import DEFAULT_TOY_RECIPE, TOY_GRPO_RECIPES, recipe_overrides, warmup_folder
+
+    no_recipe = WARMUP[WARMUP.index("--warmup-set") :]
+    out = tmp_path / "run"
+    args = ["train", "--out", str(out), "--quiet", "--set", *SMALL, "steps=1", *no_recipe]
+    r = run_igrpo(*args, env={"IGRPO_CACHE": str(fresh_cache)})
+    assert r.returncode == 0, r.stderr[-3000:]
+    cfg = json.loads((out / "config.json").read_text())
+    recipe = dict(s.split("=", 1) for s in TOY_GRPO_RECIPES[DEFAULT_TOY_RECIPE])
+    assert cfg["steps"] == 1 and cfg["save_every"] == 2  # --set wins over the recipe
+    assert cfg["lr"] == float(recipe["lr"]) and cfg["lr"] != 3e-5  # the recipe's learning rate, not the default's
+    monkeypatch.setenv("IGRPO_CACHE", str(fresh_cache))
+    folder = warmup_folder("toy", recipe_overrides(DEFAULT_TOY_RECIPE, no_recipe[1:]))
+    wcfg = json.loads((folder / "warmup_config.json").read_text())
+    assert wcfg["model_size"] == "test" and wcfg["steps"] == 30  # --warmup-set wins
+    assert wcfg["n_msr"] == 600 and wcfg["length_groups"] == 2  # the recipe's others hold
+    assert _report(out)["warmup"]["steps"] == 30

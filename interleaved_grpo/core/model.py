@@ -288,6 +288,7 @@ class JanusAdapter(UnifiedModel):
 TINY_CONFIGS = {
     # name: (hidden, layers, heads, intermediate)
     "toy": (128, 4, 4, 384),
+    "toy2": (128, 2, 4, 384),  # the toy's width in two layers: about half the compute (the fast toy recipe)
     "test": (32, 2, 2, 64),
 }
 

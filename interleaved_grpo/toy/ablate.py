@@ -321,7 +321,8 @@ def run_ablation(
     """Every variant (default: all of `VARIANTS`) with seeds 0..`seeds`-1 on the toy preset, sharing assets and the
     cached warm-up; `overrides` apply to every run before the variant's own. With `vary_warmup`, seed s also trains
     (or reuses) its own warm-up with warm-up seed s, so the spread over seeds includes the warm-up's. Writes
-    `out/ablations.json` and `out/ablations.md` after each run; finished runs are skipped, an unfinished one resumes."""
+    `out/ablations.json` and `out/ablations.md` after each run; finished runs are skipped, an unfinished one resumes.
+    A folder keeps the settings of its first call: another call with other settings is refused."""
     from tqdm.auto import tqdm
     from interleaved_grpo.toy.jobs import run_train, warmup_cached
 
@@ -340,6 +341,13 @@ def run_ablation(
             f"{out} holds an ablation run with vary_warmup={state.get('vary_warmup', False)}; "
             "use another folder to change it"
         )
+    settings = dict(grpo=list(overrides or []), warmup=list(warmup_overrides or []))  # a recipe's included
+    if state["runs"] and state.get("settings", settings) != settings:
+        raise IGRPOError(
+            f"{out} holds ablation runs with GRPO settings {state['settings']['grpo']} and warm-up settings "
+            f"{state['settings']['warmup']}; give the same --recipe, --set and --warmup-set, or use another folder"
+        )
+    state["settings"] = settings
     if vary_warmup and any(o.split("=", 1)[0].strip() == "seed" for o in warmup_overrides or []):
         raise IGRPOError("vary_warmup sets each run's warm-up seed: leave seed out of the warm-up settings")
     state["vary_warmup"] = vary_warmup

@@ -22,8 +22,8 @@ from .assets import get_preset, toy_assets, ensure_writable, entry_folder
 from .plugins import toy_sources, toy_prompts, OracleEvaluator
 
 # %% auto #0
-__all__ = ['TOY_RECIPES', 'toy_warmup_policy', 'toy_warmup_data', 'run_warmup', 'warmup_folder', 'warmup_cached',
-           'recipe_overrides', 'run_train']
+__all__ = ['TOY_RECIPES', 'TOY_GRPO_RECIPES', 'DEFAULT_TOY_RECIPE', 'toy_warmup_policy', 'toy_warmup_data', 'run_warmup',
+           'warmup_folder', 'warmup_cached', 'recipe_overrides', 'recipe_train_overrides', 'run_train']
 
 # %% ../../nbs/84_toy_jobs.ipynb #a10736a0
 def toy_warmup_policy(cfg: WarmupConfig, assets) -> Policy:
@@ -120,17 +120,32 @@ def warmup_cached(preset: str, progress: bool = True, log=print, overrides: list
     return Policy.load(folder), json.loads((folder / "report.json").read_text())
 
 # %% ../../nbs/84_toy_jobs.ipynb #479b07d6
+_MSR_MIX = (
+    "n_msr=600",
+    "msr_share=0.6",
+    "msr_kinds=balanced",
+    'proportions={"interleaved": 0.6, "understanding": 0.4, "t2i": 1.0}',
+)
 TOY_RECIPES = {
     "paper": (),  # the defaults
-    "msr": (
-        "n_msr=600",
-        "msr_share=0.6",
-        "msr_kinds=balanced",
-        'proportions={"interleaved": 0.6, "understanding": 0.4, "t2i": 1.0}',
-        "steps=3000",
-        "length_groups=2",
+    "msr": (*_MSR_MIX, "steps=3000", "length_groups=2"),
+    "fast": ("model_size=toy2", *_MSR_MIX, "steps=2000", "length_groups=2"),
+}
+
+
+# %% ../../nbs/84_toy_jobs.ipynb #52a539af
+TOY_GRPO_RECIPES = {  # GRPO settings of a recipe, before `--config` and `--set` (a recipe not named: the defaults)
+    "fast": (
+        "steps=100",
+        "lr=1e-4",
+        "eval_every=25",
+        "save_every=25",
+        'reward_weights={"r_t": 1, "r_v": 1, "r_f": 1, "r_d": 4}',  # r_d tracks the oracle best (84's prose)
     ),
 }
+
+# %% ../../nbs/84_toy_jobs.ipynb #351a2b43
+DEFAULT_TOY_RECIPE = "fast"  # `igrpo warmup/train/ablate --preset toy` without `--recipe`
 
 # %% ../../nbs/84_toy_jobs.ipynb #0889f195
 def recipe_overrides(name: str, overrides: list | None = None) -> list:
@@ -138,6 +153,14 @@ def recipe_overrides(name: str, overrides: list | None = None) -> list:
     if name not in TOY_RECIPES:
         raise IGRPOError(f"unknown toy recipe {name!r}; available: {', '.join(TOY_RECIPES)}")
     return [*TOY_RECIPES[name], *(overrides or [])]
+
+# %% ../../nbs/84_toy_jobs.ipynb #0056297b
+def recipe_train_overrides(name: str, overrides: list | None = None) -> list:
+    "The GRPO settings of toy recipe `name` (`TOY_GRPO_RECIPES`), then `overrides`: a list as `--set` gives it."
+    if name not in TOY_RECIPES:
+        raise IGRPOError(f"unknown toy recipe {name!r}; available: {', '.join(TOY_RECIPES)}")
+    return [*TOY_GRPO_RECIPES.get(name, ()), *(overrides or [])]
+
 
 # %% ../../nbs/84_toy_jobs.ipynb #95abe3b0
 def _report(out: Path, policy, cfg: TrainConfig, evaluator, hist: list, log) -> tuple:
@@ -175,8 +198,10 @@ def run_train(
     progress: bool = True,
     log=print,
     warmup_overrides: list | None = None,
+    base_overrides: list | None = None,
 ) -> dict:
-    "The main job: assets, warm-up (cached), GRPO, evaluation; writes `out/report.json`."
+    """The main job: assets, warm-up (cached), GRPO, evaluation; writes `out/report.json`. GRPO settings are
+    `base_overrides` (a recipe's, `recipe_train_overrides`), then `config_file`, then `overrides`."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -184,7 +209,7 @@ def run_train(
 
     t0 = time.time()
     p = get_preset(preset)
-    cfg = load_settings(TrainConfig(), config_file, overrides)
+    cfg = load_settings(apply_overrides(TrainConfig(), base_overrides), config_file, overrides)
     state = process_state()  # several processes (accelerate launch): one of them writes shared files
     out = ensure_writable(Path(out), "output folder")
     if state.is_main_process:

@@ -118,10 +118,11 @@ class TrainConfig(GRPOConfig):
     load_in_4bit: bool = False
 
     def resolved_weights(self) -> dict:
-        """`reward_weights` if given, else 1 per term and 2 for r_d (the directional term carries the step-by-step
-        signal)."""
+        """The weight of each term of `reward_terms`: `reward_weights` if given (a term it does not name weighs 1;
+        a weight of a term left out of `reward_terms` is dropped, so one weighting serves runs that leave terms out,
+        as the ablations do), else 1 per term and 2 for r_d (the directional term carries the step-by-step signal)."""
         if self.reward_weights is not None:
-            return dict(self.reward_weights)
+            return {t: w for t, w in self.reward_weights.items() if t in self.reward_terms}
         return {t: DEFAULT_TERM_WEIGHTS.get(t, 1.0) for t in self.reward_terms}
 
     def __post_init__(self):
@@ -144,6 +145,12 @@ class TrainConfig(GRPOConfig):
             or any(t not in REWARD_TERMS for t in self.reward_terms)
         ):
             raise IGRPOError(f"unknown reward terms {self.reward_terms!r}; give a list from {list(REWARD_TERMS)}")
+        if self.reward_weights is not None and (
+            not isinstance(self.reward_weights, dict) or any(t not in REWARD_TERMS for t in self.reward_weights)
+        ):
+            raise IGRPOError(
+                f"reward_weights {self.reward_weights!r} must map names from {list(REWARD_TERMS)} to weights"
+            )
 
 # %% ../../nbs/14_loop.ipynb #e1434501
 def rollout(policy: Policy, items: list, cfg: TrainConfig, max_steps: int, row_seeds=None) -> tuple:
