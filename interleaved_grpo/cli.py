@@ -49,12 +49,12 @@ def _cmd_warmup(args) -> int:
         log = lambda m: print(m, file=sys.stderr)
         print(json.dumps(run_warmup_job(args.out, args.config, args.set, args.resume, not args.quiet, log), indent=1))
         return 0
-    from interleaved_grpo.toy.jobs import DEFAULT_TOY_RECIPE, recipe_overrides, run_warmup
+    from interleaved_grpo.toy.jobs import DEFAULT_RECIPE, recipe_overrides, run_warmup
 
     rep = run_warmup(
         args.out,
         args.preset,
-        recipe_overrides(args.recipe or DEFAULT_TOY_RECIPE, args.set),
+        recipe_overrides(args.recipe or DEFAULT_RECIPE, args.set),
         resume=args.resume,
         progress=not args.quiet,
         log=lambda m: print(m, file=sys.stderr),
@@ -75,9 +75,9 @@ def _cmd_train(args) -> int:
         rep = run_grpo_job(args.out, args.config, args.set, args.init, args.resume, not args.quiet, log)
         print(json.dumps(rep, indent=1))
         return 0
-    from interleaved_grpo.toy.jobs import DEFAULT_TOY_RECIPE, recipe_overrides, recipe_train_overrides, run_train
+    from interleaved_grpo.toy.jobs import DEFAULT_RECIPE, recipe_overrides, recipe_train_overrides, run_train
 
-    recipe = args.recipe or DEFAULT_TOY_RECIPE
+    recipe = args.recipe or DEFAULT_RECIPE
 
     rep = run_train(
         args.out,
@@ -161,9 +161,9 @@ def _cmd_ablate(args) -> int:
     import shlex
     from pathlib import Path
     from interleaved_grpo.toy.ablate import run_ablation
-    from interleaved_grpo.toy.jobs import DEFAULT_TOY_RECIPE, recipe_overrides, recipe_train_overrides
+    from interleaved_grpo.toy.jobs import DEFAULT_RECIPE, recipe_overrides, recipe_train_overrides
 
-    recipe = args.recipe or DEFAULT_TOY_RECIPE
+    recipe = args.recipe or DEFAULT_RECIPE
     variants = [v.strip() for v in args.variants.split(",") if v.strip()] if args.variants else None
     state = run_ablation(
         args.out,

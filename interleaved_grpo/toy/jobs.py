@@ -22,7 +22,7 @@ from .assets import get_preset, toy_assets, ensure_writable, entry_folder
 from .plugins import toy_sources, toy_prompts, OracleEvaluator
 
 # %% auto #0
-__all__ = ['TOY_RECIPES', 'TOY_GRPO_RECIPES', 'DEFAULT_TOY_RECIPE', 'toy_warmup_policy', 'toy_warmup_data', 'run_warmup',
+__all__ = ['TOY_RECIPES', 'TOY_GRPO_RECIPES', 'DEFAULT_RECIPE', 'toy_warmup_policy', 'toy_warmup_data', 'run_warmup',
            'warmup_folder', 'warmup_cached', 'recipe_overrides', 'recipe_train_overrides', 'run_train']
 
 # %% ../../nbs/84_toy_jobs.ipynb #a10736a0
@@ -145,7 +145,7 @@ TOY_GRPO_RECIPES = {  # GRPO settings of a recipe, before `--config` and `--set`
 }
 
 # %% ../../nbs/84_toy_jobs.ipynb #351a2b43
-DEFAULT_TOY_RECIPE = "fast"  # `igrpo warmup/train/ablate --preset toy` without `--recipe`
+DEFAULT_RECIPE = "fast"  # `igrpo warmup/train/ablate --preset toy` without `--recipe`
 
 # %% ../../nbs/84_toy_jobs.ipynb #0889f195
 def recipe_overrides(name: str, overrides: list | None = None) -> list:
