@@ -38,7 +38,7 @@ class Variant:
 
 VARIANTS = {
     "warmup_only": Variant((), "the warm-up policy alone, no GRPO"),
-    "default": Variant((), "this project's default: r_t + r_v + r_f + 2 r_d, process rewards, beta 0.04, G 4"),
+    "default": Variant((), "default reward r_t + r_v + r_f + 2 r_d (4 r_d in `fast`), process rewards, beta 0.04, G 4"),
     "paper": Variant(('reward_terms=["r_t","r_v","r_f"]',), "the paper's reward: r_t + r_v + r_f, unweighted"),
     "rf_outcome": Variant(('reward_terms=["r_f"]', "process_rewards=false"), "format reward only (outcome)"),
     "rf_rt_outcome": Variant(('reward_terms=["r_f","r_t"]', "process_rewards=false"), "+ text relevance (outcome)"),
