@@ -89,6 +89,7 @@ def _cmd_train(args) -> int:
         log=lambda m: print(m, file=sys.stderr),
         warmup_overrides=recipe_overrides(recipe, args.warmup_set),
         base_overrides=recipe_train_overrides(recipe),
+        recipe=recipe,
     )
     print(json.dumps(rep, indent=1))
     return 0

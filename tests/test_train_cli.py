@@ -235,4 +235,6 @@ def test_the_default_recipe_comes_before_the_users_settings(fresh_cache, tmp_pat
     wcfg = json.loads((folder / "warmup_config.json").read_text())
     assert wcfg["model_size"] == "test" and wcfg["steps"] == 30  # --warmup-set wins
     assert wcfg["n_msr"] == 600 and wcfg["length_groups"] == 2  # the recipe's others hold
-    assert _report(out)["warmup"]["steps"] == 30
+    rep = _report(out)
+    assert rep["warmup"]["steps"] == 30 and rep["recipe"] == DEFAULT_RECIPE  # the report says which recipe ran
+    assert rep["warmup_settings"] == recipe_overrides(DEFAULT_RECIPE, no_recipe[1:])

@@ -199,9 +199,11 @@ def run_train(
     log=print,
     warmup_overrides: list | None = None,
     base_overrides: list | None = None,
+    recipe: str | None = None,
 ) -> dict:
     """The main job: assets, warm-up (cached), GRPO, evaluation; writes `out/report.json`. GRPO settings are
-    `base_overrides` (a recipe's, `recipe_train_overrides`), then `config_file`, then `overrides`."""
+    `base_overrides` (a recipe's, `recipe_train_overrides`), then `config_file`, then `overrides`. The report records
+    `recipe` (its name, when the settings came from one) and the warm-up's settings."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -230,6 +232,8 @@ def run_train(
     grpo["wall_s"] = round(time.time() - tg, 1)
     report = dict(
         preset=preset,
+        recipe=recipe,
+        warmup_settings=list(warmup_overrides or []),
         warmup=dict(wrep),
         grpo=grpo,
         grpo_last_step=rep_last,
