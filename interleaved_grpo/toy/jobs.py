@@ -147,18 +147,22 @@ TOY_GRPO_RECIPES = {  # GRPO settings of a recipe, before `--config` and `--set`
 # %% ../../nbs/84_toy_jobs.ipynb #351a2b43
 DEFAULT_RECIPE = "fast"  # `igrpo warmup/train/ablate --preset toy` without `--recipe`
 
+# %% ../../nbs/84_toy_jobs.ipynb #456dbd42
+def _known_recipe(name: str) -> None:
+    "Raise unless `name` is a toy recipe (`TOY_RECIPES`)."
+    if name not in TOY_RECIPES:
+        raise IGRPOError(f"unknown toy recipe {name!r}; available: {', '.join(TOY_RECIPES)}")
+
 # %% ../../nbs/84_toy_jobs.ipynb #0889f195
 def recipe_overrides(name: str, overrides: list | None = None) -> list:
     "The warm-up settings of toy recipe `name` (`TOY_RECIPES`), then `overrides`: a list as `--warmup-set` gives it."
-    if name not in TOY_RECIPES:
-        raise IGRPOError(f"unknown toy recipe {name!r}; available: {', '.join(TOY_RECIPES)}")
+    _known_recipe(name)
     return [*TOY_RECIPES[name], *(overrides or [])]
 
 # %% ../../nbs/84_toy_jobs.ipynb #0056297b
 def recipe_train_overrides(name: str, overrides: list | None = None) -> list:
     "The GRPO settings of toy recipe `name` (`TOY_GRPO_RECIPES`), then `overrides`: a list as `--set` gives it."
-    if name not in TOY_RECIPES:
-        raise IGRPOError(f"unknown toy recipe {name!r}; available: {', '.join(TOY_RECIPES)}")
+    _known_recipe(name)
     return [*TOY_GRPO_RECIPES.get(name, ()), *(overrides or [])]
 
 
