@@ -177,6 +177,7 @@ def _cmd_ablate(args) -> int:
         log=lambda m: print(m, file=sys.stderr),
         command="igrpo " + shlex.join(sys.argv[1:]),  # quoted as a shell would need it, to copy and run
         vary_warmup=args.vary_warmup,
+        recipe=recipe,
     )
     print((Path(args.out) / "ablations.md").read_text())
     print(f"wrote {args.out}/ablations.json and ablations.md ({len(state['runs'])} runs)", file=sys.stderr)

@@ -40,6 +40,7 @@ def test_ablation_runs_variants_and_seeds_then_resumes_skipping_finished_runs(fr
     assert claim["verdict"] in ("holds", "does not hold", "inconclusive") and "effect" in claim
     md = (out / "ablations.md").read_text()
     assert "| default | 2 |" in md and "igrpo ablate --out" in md and md in r.stdout
+    assert state["meta"]["recipe"] == "paper" and "Recipe: `paper`" in md  # recorded beside the command
     before = {p: p.stat().st_mtime for p in (out / "runs").rglob("report.json")}
     r = run_igrpo(
         "ablate", "--out", str(out), "--seeds", "2", "--variants", "default,g2", "--quiet", *SETS, *WARMUP, env=env

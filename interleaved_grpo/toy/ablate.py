@@ -191,13 +191,14 @@ HEADLINE = [
 
 
 def ablation_markdown(summary: dict, claims: list, meta: dict, paired: list | None = None) -> str:
-    """`ablations.md`: the command, the wall time, mean ± sd per variant on the headline metrics, the claims, and (when
-    given) the claims judged on per-seed differences (`paired_claims`)."""
+    """`ablations.md`: the command, the toy recipe (when `meta` names one), the wall time, mean ± sd per variant on the
+    headline metrics, the claims, and (when given) the claims judged on per-seed differences (`paired_claims`)."""
     fmt = lambda t: f"{t[0]:.3f} ± {t[1]:.3f}" if t else "-"
     lines = [
         f"# Ablations ({meta.get('preset', 'toy')})",
         "",
         f"Command: `{meta.get('command', '')}`  ",
+        *([f"Recipe: `{meta['recipe']}` (its settings are in `ablations.json`)  "] if meta.get("recipe") else []),
         f"Wall time: {meta.get('wall_s', 0) / 3600:.2f} h over {meta.get('runs', 0)} GRPO runs  ",
         "Warm-up: "
         + ("one per seed (warm-up seed = GRPO seed)" if meta.get("vary_warmup") else "one, shared by all runs"),
@@ -317,12 +318,15 @@ def run_ablation(
     log=print,
     command: str = "",
     vary_warmup: bool = False,
+    recipe: str = "",
 ) -> dict:
     """Every variant (default: all of `VARIANTS`) with seeds 0..`seeds`-1 on the toy preset, sharing assets and the
     cached warm-up; `overrides` apply to every run before the variant's own. With `vary_warmup`, seed s also trains
     (or reuses) its own warm-up with warm-up seed s, so the spread over seeds includes the warm-up's. Writes
     `out/ablations.json` and `out/ablations.md` after each run; finished runs are skipped, an unfinished one resumes.
-    A folder keeps the settings of its first call: another call with other settings is refused."""
+    A folder keeps the settings of its first call: another call with other settings is refused. `recipe`: the name of
+    the toy recipe whose settings `overrides` and `warmup_overrides` start with, recorded so that the report names
+    it even when the command left it to the default."""
     from tqdm.auto import tqdm
     from interleaved_grpo.toy.jobs import run_train, warmup_cached
 
@@ -380,14 +384,14 @@ def run_ablation(
             run_dir, preset, sets, resume=resume, progress=False, log=lambda m: None, warmup_overrides=wsets(s)
         )
         state["runs"].append(_run_record(v, s, rep, run_dir))
-        _save_state(out, state, preset, command)
+        _save_state(out, state, preset, command, recipe)
         bar.update(1)
     bar.close()
-    _save_state(out, state, preset, command)
+    _save_state(out, state, preset, command, recipe)
     return state
 
 # %% ../../nbs/86_ablate.ipynb #35aa536d
-def _save_state(out: Path, state: dict, preset: str, command: str) -> None:
+def _save_state(out: Path, state: dict, preset: str, command: str, recipe: str = "") -> None:
     "Rewrite `ablations.json` (runs, summary, claims) and `ablations.md`."
     summary = summarize(state["runs"])
     claims = judge_claims(summary)
@@ -400,6 +404,9 @@ def _save_state(out: Path, state: dict, preset: str, command: str) -> None:
         runs=len(grpo),
         vary_warmup=state.get("vary_warmup", False),
     )
+    recipe = recipe or state.get("meta", {}).get("recipe", "")
+    if recipe:
+        meta["recipe"] = recipe
     paired = paired_claims(state["runs"]) if meta["vary_warmup"] else None
     state.update(meta=meta, summary=summary, claims=claims, command=meta["command"])
     if paired:
