@@ -28,16 +28,17 @@ def main():
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from interleaved_grpo.core.policy import Policy
     from interleaved_grpo.toy.plugins import evaluate_policy
+    from interleaved_grpo.toy.world import FAMILIES
 
     base = None
     print(f"{a.per_family} test tasks per family, task seed {a.task_seed}")
-    print(f"{'step acc':>8} {'lift':>7} {'format':>6}   SA / PBL / MSR   seconds  policy")
+    print(f"{'step acc':>8} {'lift':>7} {'format':>6}   {' / '.join(FAMILIES)}   seconds  policy")
     for path in a.policies:
         t0 = time.perf_counter()
         rep = evaluate_policy(Policy.load(path), n=a.per_family, seed=a.task_seed, split="test")
         acc, fam = rep["interleaved_step_acc"], rep["per_family"]
         base = acc if base is None else base
-        per = " / ".join(f"{fam[f]['step_acc']:.3f}" for f in ("SA", "PBL", "MSR"))
+        per = " / ".join(f"{fam[f]['step_acc']:.3f}" for f in FAMILIES)
         print(
             f"{acc:8.3f} {acc - base:+7.3f} {rep['format_ok']:6.3f}   {per}   {time.perf_counter() - t0:5.1f}  {path}",
             flush=True,
