@@ -23,7 +23,7 @@ from interleaved_grpo.core.lora import (
     load_lora_state_dict,
     quantize_4bit,
 )
-from ..rl.rewards import RewardInput, score_answers
+from ..rl.rewards import RewardFn, RewardInput, score_answers
 from interleaved_grpo.rl.grpo import (
     GRPOConfig,
     group_advantages,
@@ -61,9 +61,9 @@ from interleaved_grpo.train.sharding import (
 )
 
 # %% auto #0
-__all__ = ['DEFAULT_TERM_WEIGHTS', 'TrainConfig', 'rollout', 'advantages_for', 'sampling_mismatch', 'PolicyScorer',
-           'SingleProcess', 'StepResult', 'RolloutWeights', 'grpo_step', 'step_metrics', 'BaseScorer', 'train_grpo',
-           'plot_training']
+__all__ = ['DEFAULT_TERM_WEIGHTS', 'TrainConfig', 'rollout', 'advantages_for', 'inert_weights', 'sampling_mismatch',
+           'PolicyScorer', 'SingleProcess', 'StepResult', 'RolloutWeights', 'grpo_step', 'step_metrics', 'BaseScorer',
+           'train_grpo', 'plot_training']
 
 # %% ../../nbs/14_loop.ipynb #03074988
 DEFAULT_TERM_WEIGHTS = {"r_d": 2.0}
@@ -206,6 +206,25 @@ def advantages_for(gen, rewards, cfg: TrainConfig):
     for i, a in enumerate(advs):
         A[i, : len(a)] = a
     return trajs, A, zero
+
+# %% ../../nbs/14_loop.ipynb #547648ed
+def inert_weights(cfg: TrainConfig, reward_fns: list) -> list:
+    """Why a weight of `cfg.reward_weights` cannot change training, a line each (empty: every weight counts). Under
+    process rewards with `scale_rewards` group or batch, the whole-answer terms (no `step_scores`) are normalised on
+    their own, so a lone whole-answer term's positive weight cancels."""
+    if not cfg.process_rewards or cfg.scale_rewards == "none":
+        return []
+    w = cfg.resolved_weights()
+    whole = [f.name for f in reward_fns if type(f).step_scores is RewardFn.step_scores and f.name in w]
+    if len(whole) != 1 or w[whole[0]] <= 0 or w[whole[0]] == 1:
+        return []  # several whole-answer terms weigh against each other; 0 drops the term, a negative one flips it
+    t = whole[0]
+    return [
+        f"reward_weights gives {t} weight {w[t]:g}, but {t} scores whole answers and, under process rewards with "
+        f"scale_rewards={cfg.scale_rewards!r}, is normalised on its own: the weight has no effect. For weights that "
+        "count across terms set scale_rewards=none or process_rewards=false"
+    ]
+
 
 # %% ../../nbs/14_loop.ipynb #9af3c6a5
 def _loss_mask(gen, batch):
@@ -577,6 +596,8 @@ def train_grpo(
     runlog = RunLog(out, start, acc.is_main_process)
     settings = {**asdict(cfg), "resolved_reward_weights": cfg.resolved_weights()}
     (out / "train_config.json").write_text(json.dumps(settings, indent=1))
+    for m in inert_weights(cfg, reward_fns):
+        say(m)
     selecting = cfg.keep_best and cfg.eval_every and evaluator is not None and acc.is_main_process
     sel = ModelSelection(out, evaluator.metric, evaluator.floor) if evaluator is not None else None
     if selecting and sel.best is None:
