@@ -361,7 +361,8 @@ def test_shipped_accelerate_configs_load(name):
 def test_real_run_sharded_by_deepspeed_zero3_then_resumed(setup):
     """`igrpo train --config --init` on two CPU processes sharded by DeepSpeed ZeRO-3 (gloo): the Janus checkpoint reads
     prompt pictures through its understanding encoder, so one process may hold a picture while the other holds none
-    (every module still runs on both); the KL reference is a ZeRO-3 engine; the run is resumed from its checkpoint."""
+    (every module still runs on both); the KL reference is a ZeRO-3 engine; the run is resumed from its checkpoint. A
+    linear learning-rate schedule reaches DeepSpeed's optimizer, and the resumed run continues it (over 3 steps now)."""
     import os, subprocess
     from conftest import two_processes, zero3_env
     from interleaved_grpo.core.policy import Policy
@@ -371,13 +372,14 @@ def test_real_run_sharded_by_deepspeed_zero3_then_resumed(setup):
     env = zero3_env(os.environ, root)
     args = ["-m", "interleaved_grpo.cli", "train", "--config", str(root / "grpo.yaml"), "--init", str(root / "janus")]
     for more in ((), ("--resume", "--max_steps", "3")):
-        cmd = [*two_processes(*args, "--out", str(out), "--quiet"), *more]
+        cmd = [*two_processes(*args, "--out", str(out), "--quiet", "--lr_scheduler_type", "linear"), *more]
         r = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=1200)
         assert r.returncode == 0, r.stderr[-3000:]
         assert "DeepSpeed ZeRO-3 over 2 processes" in r.stderr
     assert "resuming from" in r.stderr
     rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
     assert [m["step"] for m in rows] == [1, 2, 3] and all("kl/text" in m and "val/reward" in m for m in rows)
+    assert [m["lr"] for m in rows] == pytest.approx([1e-4, 0.5e-4, 1e-4 / 3])  # 2 steps of 2, then step 3 of 3
     policy = Policy.load(out / "policy")
     assert policy.prompt_understand() is not None  # the understanding path was on
     assert all(p.numel() > 0 for p in policy.model.parameters())  # written whole

@@ -4,7 +4,7 @@
 
 # %% ../../nbs/14_loop.ipynb #a097cec4
 from __future__ import annotations
-import copy, json, random, time
+import copy, json, math, random, time
 from contextlib import nullcontext
 from dataclasses import dataclass, field, asdict, replace
 from typing import ClassVar
@@ -61,12 +61,13 @@ from interleaved_grpo.train.sharding import (
 )
 
 # %% auto #0
-__all__ = ['DEFAULT_TERM_WEIGHTS', 'TrainConfig', 'rollout', 'advantages_for', 'inert_weights', 'sampling_mismatch',
-           'PolicyScorer', 'SingleProcess', 'StepResult', 'RolloutWeights', 'grpo_step', 'step_metrics', 'BaseScorer',
-           'train_grpo', 'plot_training']
+__all__ = ['DEFAULT_TERM_WEIGHTS', 'LR_SCHEDULES', 'TrainConfig', 'lr_at', 'rollout', 'advantages_for', 'inert_weights',
+           'sampling_mismatch', 'PolicyScorer', 'SingleProcess', 'StepResult', 'RolloutWeights', 'grpo_step',
+           'step_metrics', 'BaseScorer', 'train_grpo', 'plot_training']
 
 # %% ../../nbs/14_loop.ipynb #03074988
 DEFAULT_TERM_WEIGHTS = {"r_d": 2.0}
+LR_SCHEDULES = ("constant", "linear", "cosine")
 
 
 @dataclass
@@ -81,6 +82,9 @@ class TrainConfig(GRPOConfig):
     steps: int = 200
     prompts_per_step: int = 16  # prompts per step (x num_generations answers)
     lr: float = 3e-5
+    # the learning rate over the run (TRL's name): "constant" (this loop's default, as the recipes measured it),
+    # "linear" (TRL's default: down to 0 after the last update) or "cosine"; no warm-up
+    lr_scheduler_type: str = "constant"
     temperature: float = 1.2  # rollout sampling temperature (log-probs are scored at the same temperature)
     image_logprob: str = "no_cfg"  # rollouts sample pictures with CFG; the update scores the conditional image head
     weight_decay: float = 0.0
@@ -137,6 +141,8 @@ class TrainConfig(GRPOConfig):
             raise IGRPOError("load_in_4bit with fsdp is not supported: QLoRA runs data parallel")
         if self.fsdp not in ("", "full_shard"):
             raise IGRPOError(f"fsdp must be '' or 'full_shard', got {self.fsdp!r}")
+        if self.lr_scheduler_type not in LR_SCHEDULES:
+            raise IGRPOError(f"lr_scheduler_type must be one of {LR_SCHEDULES}, got {self.lr_scheduler_type!r}")
         if self.rollout_dtype not in ("auto", "bfloat16", "float32"):
             raise IGRPOError(f"rollout_dtype must be auto, bfloat16 or float32, got {self.rollout_dtype!r}")
         if (
@@ -151,6 +157,17 @@ class TrainConfig(GRPOConfig):
             raise IGRPOError(
                 f"reward_weights {self.reward_weights!r} must map names from {list(REWARD_TERMS)} to weights"
             )
+
+# %% ../../nbs/14_loop.ipynb #e226800f
+def lr_at(cfg: TrainConfig, step: int) -> float:
+    "The learning rate of update `step` (0 for the first) of a run of `cfg.steps` updates, as `lr_scheduler_type` says."
+    done = min(max(step, 0), cfg.steps) / max(cfg.steps, 1)
+    if cfg.lr_scheduler_type == "linear":
+        return cfg.lr * (1.0 - done)
+    if cfg.lr_scheduler_type == "cosine":
+        return cfg.lr * 0.5 * (1.0 + math.cos(math.pi * done))
+    return cfg.lr
+
 
 # %% ../../nbs/14_loop.ipynb #e1434501
 def rollout(policy: Policy, items: list, cfg: TrainConfig, max_steps: int, row_seeds=None) -> tuple:
@@ -614,8 +631,13 @@ def train_grpo(
         # processes
         seeds = [hash((cfg.seed, step, k, j)) % (2**62) for k, _ in picked for j in range(cfg.num_generations)]
         items = [prompts[i] for _, i in picked]
+        if cfg.lr_scheduler_type != "constant":
+            for g in opt.param_groups:
+                g["lr"] = lr_at(cfg, step)
+        lr = opt.param_groups[0]["lr"]  # what this update uses, for the metrics
         res = grpo_step(policy, scorer, ref_scorer, opt, items, cfg, reward_fns, prompts.max_steps, seeds, acc, sampler)
         row = step_metrics(res, acc, step + 1, t0)
+        row["lr"] = lr
         if evaluator is not None and cfg.eval_every and (step + 1) % cfg.eval_every == 0 and acc.is_main_process:
             ev = _evaluate(evaluator, view, acc)
             row.update({f"val/{k}": v for k, v in ev.items()})
