@@ -153,7 +153,9 @@ def train_toy_clip(
 
     model = build_toy_clip(clip_cfg, seed)
     scorer = ToyClip(model, clip_cfg)
-    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.1)
+    # foreach: every tensor in one call per operation. On a CPU torch otherwise steps tensor by tensor: 2.5x slower here
+    # for the same numbers
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.1, foreach=True)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.1)
     rng, hist = random.Random(f"clip-{seed}"), []
     bar = tqdm(range(1, steps + 1), desc="toy CLIP", disable=not progress, mininterval=1.0)

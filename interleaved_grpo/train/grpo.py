@@ -515,7 +515,8 @@ def _prepare(policy, cfg: TrainConfig, out: Path, resume: bool, acc, say) -> tup
     if ours:
         shard(scorer, policy.model, acc.device, acc.num_processes)
     trainable = [p for p in scorer.parameters() if p.requires_grad]
-    opt = torch.optim.AdamW(trainable, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    foreach = None if by_acc or ours or zero else True  # as in the warm-up: one call per operation, also on a CPU
+    opt = torch.optim.AdamW(trainable, lr=cfg.lr, weight_decay=cfg.weight_decay, foreach=foreach)
     groups = opt.state_dict()["param_groups"]  # an unsharded optimizer's, for checkpoints
     if zero:
         fill_deepspeed_config(acc, cfg.prompts_per_step // acc.num_processes * cfg.num_generations, cfg.max_grad_norm)
