@@ -59,11 +59,14 @@ class RewardFn:
     def step_scores(self, inputs: list) -> list | None:
         return None
 
+    @classmethod
+    def per_step(cls) -> bool:
+        "Whether the term scores each step (it overrides `step_scores`); if not, it scores whole answers only."
+        return cls.step_scores is not RewardFn.step_scores
+
     def score(self, inputs: list) -> tuple:
         "(outcome scores, step scores or None) in one go; terms whose outcome derives from their steps override it."
-        return list(self(inputs)), (
-            self.step_scores(inputs) if type(self).step_scores is not RewardFn.step_scores else None
-        )
+        return list(self(inputs)), (self.step_scores(inputs) if self.per_step() else None)
 
 # %% ../../nbs/11_rewards.ipynb #c1fb7aaf
 class TextRelevance(RewardFn):

@@ -23,7 +23,7 @@ from interleaved_grpo.core.lora import (
     load_lora_state_dict,
     quantize_4bit,
 )
-from ..rl.rewards import RewardFn, RewardInput, score_answers
+from ..rl.rewards import RewardInput, score_answers
 from interleaved_grpo.rl.grpo import (
     GRPOConfig,
     group_advantages,
@@ -232,7 +232,7 @@ def inert_weights(cfg: TrainConfig, reward_fns: list) -> list:
     if not cfg.process_rewards or cfg.scale_rewards == "none":
         return []
     w = cfg.resolved_weights()
-    whole = [f.name for f in reward_fns if type(f).step_scores is RewardFn.step_scores and f.name in w]
+    whole = [f.name for f in reward_fns if not f.per_step() and f.name in w]
     if len(whole) != 1 or w[whole[0]] <= 0 or w[whole[0]] == 1:
         return []  # several whole-answer terms weigh against each other; 0 drops the term, a negative one flips it
     t = whole[0]
