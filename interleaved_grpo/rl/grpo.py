@@ -26,6 +26,9 @@ class GRPOConfig:
     temperature: float = 1.0
     reward_weights: dict | None = None
     process_rewards: bool = True  # per-step rewards (False: outcome only)
+    # process rewards: normalise step j across the group's answers that have a step j ("per_step"), or every step
+    # reward of the group together ("pooled", DeepSeekMath's process supervision)
+    step_normalization: str = "per_step"
     image_logprob: str = "cfg_detached_uncond"  # how image codes are scored: no_cfg / cfg / cfg_detached_uncond
     cfg_scale: float = 3.0
 
@@ -34,6 +37,7 @@ class GRPOConfig:
             "loss_type": ("grpo", "bnpo", "dr_grpo", "dapo"),
             "scale_rewards": ("group", "batch", "none"),
             "image_logprob": ("no_cfg", "cfg", "cfg_detached_uncond"),
+            "step_normalization": ("per_step", "pooled"),
         }
         for k, allowed in checks.items():
             if getattr(self, k) not in allowed:
@@ -80,8 +84,11 @@ def group_advantages(rewards: torch.Tensor, G: int, scale: str = "group", valid=
     return out, zero
 
 # %% ../../nbs/12_grpo.ipynb #ef55ed28
-def process_advantages(step_rewards: list, G: int, scale: str = "group", valid=None, eps: float = 1e-4):
-    "Normalised step rewards: for each answer a list, step j normalised across its group's answers that have step j."
+def process_advantages(
+    step_rewards: list, G: int, scale: str = "group", valid=None, eps: float = 1e-4, pooled: bool = False
+):
+    """Normalised step rewards: for each answer a list, step j normalised across its group's answers that have step j
+    (or, `pooled`, across every step reward of the group), and the number of zero-spread groups."""
     N = len(step_rewards)
     if N % G:
         raise IGRPOError(f"{N} answers do not split into groups of {G}")
@@ -91,6 +98,14 @@ def process_advantages(step_rewards: list, G: int, scale: str = "group", valid=N
     out, zero = [[0.0] * len(s) for s in step_rewards], 0
     for g in range(N // G):
         idx = range(g * G, (g + 1) * G)
+        if pooled:
+            at = [(i, j) for i in idx for j in range(len(step_rewards[i])) if valid[i]]
+            r = torch.tensor([step_rewards[i][j] for i, j in at], dtype=torch.float32)
+            n, z = _norm(r, torch.ones(len(at), dtype=torch.bool), scale, bstd, eps)
+            for (i, j), v in zip(at, n.tolist()):
+                out[i][j] = v
+            zero += z
+            continue
         J = max(len(step_rewards[i]) for i in idx)
         gz = True
         for j in range(J):

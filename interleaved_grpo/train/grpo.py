@@ -198,10 +198,11 @@ def advantages_for(gen, rewards, cfg: TrainConfig):
     whole = rewards.whole if rewards.whole is not None else torch.zeros_like(rewards.total)
     groups = [slice(g * G, (g + 1) * G) for g in range(len(trajs) // G)]
     if cfg.process_rewards:
-        norm, _ = process_advantages(rewards.steps, G, cfg.scale_rewards, rewards.valid)
+        pooled = cfg.step_normalization == "pooled"
+        norm, _ = process_advantages(rewards.steps, G, cfg.scale_rewards, rewards.valid, pooled=pooled)
         w_adv, _ = group_advantages(whole, G, cfg.scale_rewards, rewards.valid)  # whole-answer terms: per answer
         zero = sum(
-            process_advantages(rewards.steps[s], G, "none", rewards.valid[s])[1]
+            process_advantages(rewards.steps[s], G, "none", rewards.valid[s], pooled=pooled)[1]
             and group_advantages(whole[s], G, "none", rewards.valid[s])[1]
             for s in groups
         )
