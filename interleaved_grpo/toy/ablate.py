@@ -53,6 +53,9 @@ VARIANTS = {
     "rd_not_rv": Variant(('reward_terms=["r_t","r_d","r_f"]',), "the directional visual reward instead of CLIP r_v"),
     "cfg_scored": Variant(("image_logprob=cfg",), "image codes scored with the guided logits"),
     "cfg_detached": Variant(("image_logprob=cfg_detached_uncond",), "guided logits, unconditional branch detached"),
+    "per_step_norm": Variant(
+        ("step_normalization=per_step",), "each step's reward against the same step of the group, not pooled (`fast`)"
+    ),
 }
 
 # %% ../../nbs/86_ablate.ipynb #4825f374
