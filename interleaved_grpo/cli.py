@@ -25,9 +25,7 @@ def _cmd_prepare(args) -> int:
     return 0
 
 # %% ../nbs/90_cli.ipynb #b3dfcf8a
-_RECIPE_HELP = (
-    "toy recipe: fast (the default, a 10-minute run), paper or msr (interleaved_grpo.toy.jobs.TOY_RECIPES)"
-)
+_RECIPE_HELP = "toy recipe: fast (the default, a 10-minute run), paper or msr (interleaved_grpo.toy.jobs.TOY_RECIPES)"
 
 # %% ../nbs/90_cli.ipynb #22a171fd
 def _no_recipe(args) -> None:
@@ -202,7 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
         "warmup", help="supervised warm-up on the hybrid mix; writes OUT/report.json", epilog=flags, allow_abbrev=False
     )
     w.add_argument("--preset", default="toy")
-    w.add_argument("--out", required=True, help="run folder")
+    w.add_argument("--out", help="run folder (default: the settings' output_dir)")
     w.add_argument("--resume", action="store_true", help="continue from the run folder's latest checkpoint")
     w.add_argument("--config", help="settings file (YAML or JSON); with model_name_or_path and data files, a real run")
     w.add_argument(
@@ -219,7 +217,7 @@ def build_parser() -> argparse.ArgumentParser:
         allow_abbrev=False,
     )
     t.add_argument("--preset", default="toy")
-    t.add_argument("--out", required=True, help="run folder")
+    t.add_argument("--out", help="run folder (default: the settings' output_dir)")
     t.add_argument("--config", help="settings file (YAML or JSON); with model_name_or_path / prompts_file, a real run")
     t.add_argument("--init", help="policy to start from: a policy folder or a transformers Janus checkpoint folder")
     t.add_argument("--resume", action="store_true")

@@ -107,6 +107,18 @@ class ChatClient:
                 self.sleep(self.backoff * 2**attempt * (1 + 0.1 * random.random()))
         raise IGRPOError(f"{self.role} server {url} failed {self.retries + 1} times for {name}; last error: {last}")
 
+    def probe(self, timeout: float = 5.0):
+        """Fail within `timeout` seconds, naming the URL, when nothing answers at `base_url`: a run asks once, before
+        it loads anything. Any HTTP answer to GET `base_url/models` counts (a server up but refusing is found by the
+        first real request)."""
+        try:
+            urllib.request.urlopen(self.base_url + "/models", timeout=timeout).close()
+        except urllib.error.HTTPError:
+            return  # it answered
+        except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as e:
+            reason = getattr(e, "reason", e)
+            raise IGRPOError(f"{self.role} server {self.base_url} does not answer ({reason}); is it running?") from None
+
     def _post(self, url: str, body: bytes, headers: dict) -> str:
         req = urllib.request.Request(url, data=body, headers=headers, method="POST")
         with urllib.request.urlopen(req, timeout=self.timeout) as r:

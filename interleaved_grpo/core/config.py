@@ -4,13 +4,15 @@
 
 # %% ../../nbs/81_config.ipynb #0dbc3395
 from __future__ import annotations
-import json
-from dataclasses import fields
+import difflib, json, os
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from .errors import IGRPOError
 
 # %% auto #0
-__all__ = ['VERSIONED', 'apply_overrides', 'load_settings', 'settings_flags', 'process_state', 'library_versions']
+__all__ = ['TRL_WITHOUT_COUNTERPART', 'REPORT_TO', 'VERSIONED', 'class_table', 'unknown_setting', 'apply_overrides',
+           'read_settings_file', 'load_settings', 'check_ranges', 'RunOutputs', 'world_size', 'run_folder',
+           'settings_flags', 'process_state', 'library_versions']
 
 # %% ../../nbs/81_config.ipynb #15027f42
 def _parse_value(v: str):
@@ -29,52 +31,243 @@ def _parse_value(v: str):
             pass
     return v
 
+# %% ../../nbs/81_config.ipynb #dcec4917
+def class_table(cls, name: str) -> dict:
+    "The mapping class attribute `name` (`ALIASES`, `RANGES`, ...) of `cls` merged over its bases, the nearest last."
+    out = {}
+    for c in reversed(cls.__mro__):
+        out.update(c.__dict__.get(name, {}))
+    return out
+
+# %% ../../nbs/81_config.ipynb #e7aa8a2c
+_NO_HUB = "a run writes to its folder only (nothing here talks to a model hub)"
+_SAMPLING = "rollouts sample with `temperature` alone"
+_ONE_BATCH = "one rollout batch per update: prompts_per_step x num_generations answers (per_device_train_batch_size)"
+_VLLM = "rollouts decode text and picture codes in one trajectory with the library's decoder, not vLLM"
+_ACCELERATE = "sharding comes from accelerate's config (configs/accelerate/) or `fsdp: full_shard`"
+TRL_WITHOUT_COUNTERPART = {
+    "num_train_epochs": "training length is counted in updates: give max_steps",
+    "warmup_ratio": "give warmup_steps (updates of linear warm-up)",
+    "eval_strategy": "evaluation runs every eval_steps updates",
+    "save_strategy": "checkpoints are written every save_steps updates",
+    "logging_strategy": "metrics are logged every logging_steps updates (GRPO: every update)",
+    "optim": "the optimizer is torch's AdamW, TRL's default",
+    "adam_beta1": "AdamW runs with torch's default betas and epsilon",
+    "adam_beta2": "AdamW runs with torch's default betas and epsilon",
+    "adam_epsilon": "AdamW runs with torch's default betas and epsilon",
+    "resume_from_checkpoint": "give --resume: a run continues from the latest checkpoint in its folder",
+    "deepspeed": "DeepSpeed comes from accelerate's config: configs/accelerate/deepspeed_zero3.yaml",
+    "fsdp_config": _ACCELERATE,
+    "push_to_hub": _NO_HUB,
+    "hub_model_id": _NO_HUB,
+    "hub_strategy": _NO_HUB,
+    "hub_token": _NO_HUB,
+    "per_device_eval_batch_size": "evaluation decodes all its prompts in one batch",
+    "top_p": _SAMPLING,
+    "top_k": _SAMPLING,
+    "min_p": _SAMPLING,
+    "repetition_penalty": _SAMPLING,
+    "generation_kwargs": _SAMPLING,
+    "max_prompt_length": "prompts are kept whole",
+    "generation_batch_size": _ONE_BATCH,
+    "steps_per_generation": _ONE_BATCH,
+    "use_vllm": _VLLM,
+    "vllm_mode": _VLLM,
+    "vllm_server_base_url": _VLLM,
+    "use_liger_loss": "the unified loss over text and picture codes is the library's own (rl.grpo)",
+    "importance_sampling_level": "ratios are per token, TRL's default",
+    "sync_ref_model": "the reference stays the starting policy (or the frozen base under LoRA)",
+    "ref_model_sync_steps": "the reference stays the starting policy (or the frozen base under LoRA)",
+    "model_init_kwargs": "the policy loads from model_name_or_path / --init in float32 (load_in_4bit for QLoRA)",
+    "trust_remote_code": "Janus loads through transformers' own classes; no remote code is run",
+    "max_length": "warm-up rows are kept whole; split long documents in the data",
+    "packing": "warm-up rows are batched by length (length_groups), not packed",
+    "dataset_text_field": "warm-up data are segment-list records (data/README.md), not a text column",
+}
+
+# %% ../../nbs/81_config.ipynb #24ec4092
+def _trl_names() -> set:
+    "Every setting of transformers' `TrainingArguments` (TRL's configs extend it)."
+    try:
+        from transformers import TrainingArguments
+    except ImportError:
+        return set()
+    return {f.name for f in fields(TrainingArguments)}
+
+
+def unknown_setting(key: str, known, cls=None) -> IGRPOError:
+    """The error for a setting nobody here takes: why, when it is a TRL/`transformers` setting without a counterpart
+    (`TRL_WITHOUT_COUNTERPART` and the class's own `REFUSED`), else the closest known name and the full list."""
+    refused = {**TRL_WITHOUT_COUNTERPART, **(class_table(cls, "REFUSED") if cls else {})}
+    if key in refused:
+        return IGRPOError(f"setting {key!r} (TRL's) has no counterpart here: {refused[key]}")
+    if key in _trl_names():
+        return IGRPOError(f"setting {key!r} (transformers' Trainer) has no counterpart here: this loop is its own")
+    close = difflib.get_close_matches(key, list(known), n=1, cutoff=0.6)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return IGRPOError(f"unknown setting {key!r}{hint} Known: {', '.join(sorted(set(known)))}")
+
+# %% ../../nbs/81_config.ipynb #bf289f95
+def _typed(k: str, cur, val, raw: str):
+    "`val` as setting `k` (now `cur`) takes it: its type checked, whole floats as ints, one file as a list of files."
+    if cur is None:  # an optional setting (None: unset) takes what it is given; its class checks it
+        return val
+    if isinstance(cur, bool):
+        if not isinstance(val, bool):
+            raise IGRPOError(f"setting {k} expects true or false, got {raw!r}")
+        return val
+    if isinstance(cur, (int, float)):
+        if isinstance(val, bool) or not isinstance(val, (int, float)):
+            raise IGRPOError(f"setting {k} expects a number, got {raw!r}")
+        if isinstance(cur, int) and not float(val).is_integer():
+            raise IGRPOError(f"setting {k} expects a whole number, got {raw!r}")
+        return float(val) if isinstance(cur, float) else int(val)
+    if isinstance(cur, list) and isinstance(val, str):
+        return [val]  # one file for a list of files
+    if isinstance(cur, (list, dict)) and not isinstance(val, type(cur)):
+        raise IGRPOError(f"setting {k} expects a {type(cur).__name__}, got {raw!r}")
+    if isinstance(cur, str) and isinstance(val, bool):  # YAML reads no/yes/off/on as booleans
+        raise IGRPOError(f"setting {k} expects text, got {raw!r} (in YAML, quote words such as no and yes)")
+    return str(val) if isinstance(cur, str) and isinstance(val, (int, float)) else val
+
 # %% ../../nbs/81_config.ipynb #2a3d4c85
-def apply_overrides(cfg, overrides: list):
-    """Set fields of a dataclass config from `key=value` strings (values parsed by `_parse_value`). A config class
-    may name other spellings of its fields in `ALIASES` (TRL's names, e.g. `learning_rate` for `lr`)."""
-    names = {f.name: f for f in fields(cfg)}
-    aliases = getattr(type(cfg), "ALIASES", {})
+def _setting_name(cls, k: str, val, also=()) -> tuple:
+    """(field, value) that setting `k` sets: the class's own name, one of its `ALIASES` (TRL's spelling of the same
+    setting) or of its `CONVERTED` (TRL's switch for one of its values, e.g. `bf16: true`); else the error."""
+    names = {f.name for f in fields(cls)}
+    aliases, converted = class_table(cls, "ALIASES"), class_table(cls, "CONVERTED")
+    if k in converted:
+        target, table = converted[k]
+        if not isinstance(val, bool):
+            raise IGRPOError(f"setting {k} expects true or false, got {val!r}")
+        return target, table[val]
+    k = aliases.get(k, k)
+    if k not in names:
+        raise unknown_setting(k, [*names, *aliases, *converted, *also], cls)
+    return k, val
+
+
+def apply_overrides(cfg, overrides: list, also=()):
+    """Set fields of a dataclass config from `key=value` strings (values parsed by `_parse_value`, typed by
+    `_typed`). `also`: names another settings object of the same command takes, listed when a name is unknown."""
     for kv in overrides or []:
         if "=" not in kv:
             raise IGRPOError(f"override {kv!r} is not key=value")
-        k, v = kv.split("=", 1)
-        k = aliases.get(k, k)
-        if k not in names:
-            raise IGRPOError(f"unknown setting {k!r}; known: {', '.join(sorted([*names, *aliases]))}")
-        val = _parse_value(v)
-        cur = getattr(cfg, k)
-        if isinstance(cur, (int, float)) and not isinstance(cur, bool) and not isinstance(val, (int, float)):
-            raise IGRPOError(f"setting {k} expects a number, got {v!r}")
-        if isinstance(cur, list) and isinstance(val, str):
-            val = [val]  # one file for a list of files
-        if isinstance(cur, (list, dict)) and not isinstance(val, type(cur)):
-            raise IGRPOError(f"setting {k} expects a {type(cur).__name__}, got {v!r}")
-        setattr(cfg, k, type(cur)(val) if isinstance(cur, float) and isinstance(val, int) else val)
+        k, raw = kv.split("=", 1)
+        k, val = _setting_name(type(cfg), k, _parse_value(raw), also)
+        setattr(cfg, k, _typed(k, getattr(cfg, k), val, raw))
     return cfg
+
+# %% ../../nbs/81_config.ipynb #4036c2a5
+def _parse_error(path: Path, e: Exception) -> IGRPOError:
+    "One line for a JSON or YAML syntax error: the file, line and column, and what the parser found."
+    if isinstance(e, json.JSONDecodeError):
+        return IGRPOError(f"--config {path}, line {e.lineno} column {e.colno}: {e.msg}")
+    mark = getattr(e, "problem_mark", None)
+    where = f", line {mark.line + 1} column {mark.column + 1}" if mark is not None else ""
+    what = getattr(e, "problem", None) or str(e).splitlines()[0]
+    return IGRPOError(f"--config {path}{where}: {what}")
+
+
+def read_settings_file(config_file) -> dict:
+    "The mapping of settings in a JSON (`.json`) or YAML file; one line naming the file (and the place) otherwise."
+    import yaml
+
+    path = Path(config_file)
+    try:
+        text = path.read_text()
+    except OSError as e:
+        raise IGRPOError(f"cannot read --config {config_file}: {e.strerror or e}") from None
+    try:
+        items = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as e:
+        raise _parse_error(path, e) from None
+    if not isinstance(items, dict):
+        raise IGRPOError(f"--config {config_file}: expected a mapping of settings, got {type(items).__name__}")
+    return items
 
 # %% ../../nbs/81_config.ipynb #9779994c
 def load_settings(cfg, config_file=None, overrides: list | None = None):
     "`cfg` with the settings of `config_file` (JSON or YAML mapping), then `overrides`, then its own checks, applied."
     if config_file:
-        path = Path(config_file)
-        try:
-            text = path.read_text()
-            if path.suffix.lower() in (".yaml", ".yml"):
-                import yaml
-
-                items = yaml.safe_load(text)
-            else:
-                items = json.loads(text)
-        except (OSError, ValueError) as e:
-            raise IGRPOError(f"cannot read --config {config_file}: {e}") from None
-        if not isinstance(items, dict):
-            raise IGRPOError(f"--config {config_file}: expected a mapping of settings")
+        items = read_settings_file(config_file)
         cfg = apply_overrides(cfg, [f"{k}={json.dumps(v)}" for k, v in items.items()])
     cfg = apply_overrides(cfg, overrides)
     if hasattr(cfg, "__post_init__"):
         cfg.__post_init__()
     return cfg
+
+# %% ../../nbs/81_config.ipynb #824b0d15
+_RULES = {
+    ">=1": (lambda v: v >= 1, "a whole number >= 1"),
+    ">=0": (lambda v: v >= 0, ">= 0"),
+    ">0": (lambda v: v > 0, "> 0"),
+    "[0,1]": (lambda v: 0 <= v <= 1, "in [0, 1]"),
+    "[0,1)": (lambda v: 0 <= v < 1, "in [0, 1)"),
+}
+
+
+def check_ranges(cfg):
+    """Fail on the first number outside its range: a class names its rules in `RANGES` ({field: rule}, rules from
+    `_RULES`; None passes: an unset optional setting)."""
+    for name, rule in class_table(type(cfg), "RANGES").items():
+        v = getattr(cfg, name)
+        ok, text = _RULES[rule]
+        if v is None:
+            continue
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not ok(v):
+            raise IGRPOError(f"{name} must be {text}, got {v!r}")
+    return cfg
+
+# %% ../../nbs/81_config.ipynb #b56075d2
+REPORT_TO = ("tensorboard", "wandb", "trackio")
+
+
+@dataclass
+class RunOutputs:
+    "Where a run writes and who hears of it: TRL's names and meanings, shared by the warm-up and GRPO."
+
+    output_dir: str = ""  # the run folder when the command gives no --out (--out wins)
+    logging_dir: str = ""  # the trackers' folder (default: OUT/tensorboard)
+    # trackers, through accelerate's: "tensorboard", "wandb", "trackio", a list of them, "all" (installed) or "none"
+    report_to: list = field(default_factory=lambda: ["tensorboard"])
+    run_name: str = ""  # the trackers' run name (default: the run folder's name)
+    save_total_limit: int = 2  # checkpoints kept in OUT/checkpoints, the newest (0: all)
+    RANGES = {"save_total_limit": ">=0"}
+
+    def trackers(self) -> list:
+        """The trackers `report_to` asks for, checked: a name not in `REPORT_TO`, or one whose package is missing
+        (tensorboard, the default, is left out quietly), fails."""
+        from importlib.util import find_spec
+
+        asked = [str(t).lower() for t in self.report_to]
+        if asked in ([], ["none"]):
+            return []
+        if asked == ["all"]:
+            return [t for t in REPORT_TO if find_spec(t) is not None]
+        bad = [t for t in asked if t not in REPORT_TO]
+        if bad:
+            raise IGRPOError(f"report_to: unknown tracker {bad[0]!r}; give {', '.join(REPORT_TO)}, all or none")
+        missing = [t for t in asked if t != "tensorboard" and find_spec(t) is None]
+        if missing:
+            raise IGRPOError(f"report_to {missing[0]}: the {missing[0]} package is not installed")
+        return [t for t in asked if t != "tensorboard" or find_spec("tensorboard") is not None]
+
+# %% ../../nbs/81_config.ipynb #aa842a70
+def world_size() -> int:
+    "The number of processes this job runs as, from the launcher's `WORLD_SIZE` (1 without a launcher)."
+    try:
+        return max(1, int(os.environ.get("WORLD_SIZE", "1")))
+    except ValueError:
+        raise IGRPOError(f"WORLD_SIZE={os.environ['WORLD_SIZE']!r} is not a number") from None
+
+# %% ../../nbs/81_config.ipynb #ab32347b
+def run_folder(out, cfg) -> Path:
+    "The run folder: the command's `--out`, else the settings' `output_dir` (TRL's name); one of them is needed."
+    folder = out or getattr(cfg, "output_dir", "")
+    if not folder:
+        raise IGRPOError("no run folder: give --out DIR or output_dir in the settings")
+    return Path(folder)
 
 # %% ../../nbs/81_config.ipynb #d234d4e8
 def _flag_view(cls):
@@ -83,7 +276,7 @@ def _flag_view(cls):
     from dataclasses import field, make_dataclass
 
     aliases = {}
-    for alias, name in getattr(cls, "ALIASES", {}).items():
+    for alias, name in class_table(cls, "ALIASES").items():
         aliases.setdefault(name, []).extend([f"--{alias}", f"--{alias.replace('_', '-')}"])
     specs = []
     for f in fields(cls):
@@ -99,6 +292,9 @@ def _flag_view(cls):
             typ = str
         meta = {"aliases": aliases.get(f.name, []), "help": f"(default: {default!r})", "default": argparse.SUPPRESS}
         specs.append((f.name, typ, field(default=argparse.SUPPRESS, metadata=meta)))
+    for name in class_table(cls, "CONVERTED"):  # TRL's switches (--bf16), turned into a setting's value
+        meta = {"help": "TRL's switch", "default": argparse.SUPPRESS}
+        specs.append((name, bool, field(default=argparse.SUPPRESS, metadata=meta)))
     return make_dataclass(f"{cls.__name__}Flags", specs)
 
 # %% ../../nbs/81_config.ipynb #ab3588d4
@@ -150,7 +346,6 @@ def _cpu_name() -> str:
         pass
     return platform.processor() or platform.machine()
 
-
 # %% ../../nbs/81_config.ipynb #9bac24ad
 VERSIONED = ("interleaved_grpo", "torch", "transformers", "accelerate", "peft", "open_clip_torch", "deepspeed")
 
@@ -172,4 +367,3 @@ def library_versions() -> dict:
     if torch.cuda.is_available():
         out["gpu"] = torch.cuda.get_device_name()
     return out
-

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 import torch
 from ..core.errors import IGRPOError
+from ..core.config import check_ranges
 from ..core.trajectory import IMAGE, uncond_ids
 from ..core.model import modality_logprobs
 
@@ -31,8 +32,19 @@ class GRPOConfig:
     step_normalization: str = "per_step"
     image_logprob: str = "cfg_detached_uncond"  # how image codes are scored: no_cfg / cfg / cfg_detached_uncond
     cfg_scale: float = 3.0
+    RANGES = {  # checked by `check_ranges` (81_config)
+        "beta": ">=0",
+        "epsilon": ">=0",
+        "epsilon_high": ">=0",
+        "num_iterations": ">=1",
+        "temperature": ">0",
+        "cfg_scale": ">=0",
+    }
 
     def __post_init__(self):
+        if not isinstance(self.num_generations, int) or self.num_generations < 2:
+            raise IGRPOError("num_generations must be >= 2: a group of one has no relative advantage")
+        check_ranges(self)  # this class's RANGES and those of its subclasses
         checks = {
             "loss_type": ("grpo", "bnpo", "dr_grpo", "dapo"),
             "scale_rewards": ("group", "batch", "none"),
@@ -42,10 +54,6 @@ class GRPOConfig:
         for k, allowed in checks.items():
             if getattr(self, k) not in allowed:
                 raise IGRPOError(f"{k} must be one of {allowed}, got {getattr(self, k)!r}")
-        if self.num_generations < 2:
-            raise IGRPOError("num_generations must be >= 2: a group of one has no relative advantage")
-        if self.num_iterations < 1:
-            raise IGRPOError("num_iterations must be >= 1")
 
     @property
     def eps_high(self):

@@ -42,6 +42,8 @@ class Rewards:
     steps: list  # per answer: weighted step rewards of the step-level terms (one per picture; at least one)
     valid: torch.Tensor  # (N,) False where a scorer failed or gave NaN
     whole: torch.Tensor = None  # (N,) weighted sum of the terms that score whole answers only (0 where none)
+    failed: dict = None  # term -> how many answers it could not score (each is then invalid)
+    errors: dict = None  # term -> the first error it met, where it failed on some answers
 
     @property
     def n_invalid(self) -> int:
@@ -189,7 +191,7 @@ def score_answers(fns: list, inputs: list, weights: dict | None = None) -> Rewar
         raise IGRPOError(f"reward_weights name unknown terms {sorted(unknown)}; terms: {[f.name for f in fns]}")
     N = len(inputs)
     valid = np.ones(N, bool)
-    terms = {}
+    terms, failed, errors = {}, {}, {}
     steps = [[0.0] * max(len(x.steps()), 1) for x in inputs]
     total, whole = np.zeros(N), np.zeros(N)
     for f in fns:
@@ -207,12 +209,14 @@ def score_answers(fns: list, inputs: list, weights: dict | None = None) -> Rewar
             else:
                 vals[i] = np.nan  # step scores unusable: the answer is invalid
         valid &= np.isfinite(vals)
+        failed[f.name] = int((~np.isfinite(vals)).sum())
+        if failed[f.name]:
+            errors[f.name] = err or "a score that is not a finite number"
         terms[f.name] = torch.tensor(vals, dtype=torch.float32)
         total = total + w * vals
     total = torch.tensor(np.where(valid, total, np.nan), dtype=torch.float32)
-    return Rewards(
-        total, terms, steps, torch.tensor(valid), torch.tensor(np.where(valid, whole, np.nan), dtype=torch.float32)
-    )
+    whole = torch.tensor(np.where(valid, whole, np.nan), dtype=torch.float32)
+    return Rewards(total, terms, steps, torch.tensor(valid), whole, failed, errors)
 
 # %% ../../nbs/11_rewards.ipynb #aa4a206a
 class DirectionalAlignment(RewardFn):

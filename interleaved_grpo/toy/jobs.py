@@ -5,11 +5,11 @@
 # %% ../../nbs/84_toy_jobs.ipynb #6796e21a
 from __future__ import annotations
 import hashlib, json, time
-from dataclasses import asdict, replace
+from dataclasses import asdict, fields, replace
 from pathlib import Path
 import numpy as np
 from ..core.errors import IGRPOError
-from ..core.config import apply_overrides, library_versions, load_settings
+from ..core.config import RunOutputs, apply_overrides, library_versions, load_settings, run_folder
 from ..core.codecs import text_codec
 from ..core.model import build_tiny_janus
 from ..core.policy import Policy
@@ -77,8 +77,8 @@ def run_warmup(
 
     t0 = time.time()
     p = get_preset(preset)
-    cfg = apply_overrides(WarmupConfig(), overrides)
-    out = ensure_writable(Path(out), "output folder")
+    cfg = load_settings(WarmupConfig(), None, overrides)
+    out = ensure_writable(run_folder(out, cfg), "output folder")
     assets = toy_assets(preset, progress=progress)
     data = toy_warmup_data(cfg, assets, log)
     policy = train_warmup(out, toy_warmup_policy(cfg, assets), data, cfg, resume=resume, progress=progress, log=log)
@@ -93,7 +93,9 @@ def run_warmup(
 # %% ../../nbs/84_toy_jobs.ipynb #ba3c093f
 def warmup_folder(preset: str, overrides: list | None = None) -> Path:
     "The cache folder of the warm-up of `preset` with warm-up `overrides`: one folder per distinct setting."
-    d = asdict(apply_overrides(WarmupConfig(), overrides))
+    d = asdict(load_settings(WarmupConfig(), None, overrides))
+    for k in [f.name for f in fields(RunOutputs)] + ["per_device_train_batch_size"]:
+        del d[k]  # where it writes and who hears of it, and a batch size already in batch_size: not the weights
     if d["prompt_pictures"] == "auto":  # settings added later: at their defaults, the keys of earlier warm-ups hold
         del d["prompt_pictures"]
     if not d["n_msr"]:
@@ -132,7 +134,6 @@ TOY_RECIPES = {
     "fast": ("model_size=toy2", *_MSR_MIX, "steps=2000", "length_groups=2"),
 }
 
-
 # %% ../../nbs/84_toy_jobs.ipynb #52a539af
 TOY_GRPO_RECIPES = {  # GRPO settings of a recipe, before `--config` and `--set` (a recipe not named: the defaults)
     "fast": (
@@ -142,7 +143,7 @@ TOY_GRPO_RECIPES = {  # GRPO settings of a recipe, before `--config` and `--set`
         "save_every=25",
         'reward_weights={"r_t": 1, "r_v": 1, "r_f": 1, "r_d": 4}',  # r_d tracks the oracle best (84's prose)
         "step_normalization=pooled",  # DeepSeekMath's process supervision; steadier late in a run (84's prose)
-    ),
+    )
 }
 
 # %% ../../nbs/84_toy_jobs.ipynb #351a2b43
@@ -165,7 +166,6 @@ def recipe_train_overrides(name: str, overrides: list | None = None) -> list:
     "The GRPO settings of toy recipe `name` (`TOY_GRPO_RECIPES`), then `overrides`: a list as `--set` gives it."
     _known_recipe(name)
     return [*TOY_GRPO_RECIPES.get(name, ()), *(overrides or [])]
-
 
 # %% ../../nbs/84_toy_jobs.ipynb #95abe3b0
 def _report(out: Path, policy, cfg: TrainConfig, evaluator, hist: list, log) -> tuple:
@@ -217,8 +217,9 @@ def run_train(
     t0 = time.time()
     p = get_preset(preset)
     cfg = load_settings(apply_overrides(TrainConfig(), base_overrides), config_file, overrides)
+    load_settings(WarmupConfig(), None, warmup_overrides)  # checked before a folder is written
     state = process_state()  # several processes (accelerate launch): one of them writes shared files
-    out = ensure_writable(Path(out), "output folder")
+    out = ensure_writable(run_folder(out, cfg), "output folder")
     if state.is_main_process:
         (out / "config.json").write_text(json.dumps(asdict(cfg), indent=1))
     with state.main_process_first():  # the main process builds what is missing; the others then load it

@@ -12,7 +12,7 @@ from ..core.errors import IGRPOError
 
 # %% auto #0
 __all__ = ['optimizer_state_tensors', 'load_optimizer_state', 'rng_state', 'set_rng_state', 'save_checkpoint',
-           'latest_checkpoint', 'load_trainer_state', 'read_metrics', 'RunLog', 'peak_memory']
+           'latest_checkpoint', 'load_trainer_state', 'read_metrics', 'open_trackers', 'RunLog', 'peak_memory']
 
 # %% ../../nbs/82_checkpoint.ipynb #33820cb4
 def optimizer_state_tensors(opt) -> tuple:
@@ -128,42 +128,57 @@ def read_metrics(path, upto: int | None = None) -> list:
     return [r for r in rows if upto is None or r["step"] <= upto]
 
 # %% ../../nbs/82_checkpoint.ipynb #2a582fa4
-class RunLog:
-    "`out/metrics.jsonl` (cut back to `start`, the resumed step) and TensorBoard scalars; only `main` writes."
+def open_trackers(names, logging_dir, run_name: str) -> list:
+    """accelerate's trackers, started: names from `RunOutputs.REPORT_TO` (tensorboard under `logging_dir`), or tracker
+    objects (`accelerate.tracking.GeneralTracker`) as they are. TensorBoard without its package is left out."""
+    from importlib.util import find_spec
+    from accelerate import tracking
 
-    def __init__(self, out, start: int = 0, main: bool = True, tensorboard: bool = True, prefix: str = ""):
-        self.path, self.main, self.prefix, self.tb = Path(out) / "metrics.jsonl", main, prefix, None
+    classes = {"tensorboard": tracking.TensorBoardTracker, "wandb": tracking.WandBTracker}
+    classes["trackio"] = getattr(tracking, "TrackioTracker", None)
+    out = []
+    for t in names:
+        if isinstance(t, str) and t == "tensorboard" and find_spec("tensorboard") is None:
+            continue
+        if isinstance(t, str) and classes.get(t) is None:
+            raise IGRPOError(f"report_to {t}: this version of accelerate has no such tracker")
+        if isinstance(t, str):
+            t = classes[t](run_name, str(logging_dir)) if t == "tensorboard" else classes[t](run_name)
+        t.start()
+        out.append(t)
+    return out
+
+# %% ../../nbs/82_checkpoint.ipynb #cadb7225
+class RunLog:
+    """`out/metrics.jsonl` (cut back to `start`, the resumed step) and the numbers to accelerate's `trackers`
+    (`open_trackers`; default: TensorBoard in `out/tensorboard`); only `main` writes."""
+
+    def __init__(self, out, start: int = 0, main: bool = True, trackers=("tensorboard",), prefix: str = "", **where):
+        self.path, self.main, self.prefix, self.trackers = Path(out) / "metrics.jsonl", main, prefix, []
         if not main:
             return
         kept = read_metrics(self.path, upto=start)
         self.path.write_text("".join(json.dumps(r) + "\n" for r in kept))
-        if tensorboard:
-            try:
-                from torch.utils.tensorboard import SummaryWriter
-
-                self.tb = SummaryWriter(str(Path(out) / "tensorboard"))
-            except ImportError:
-                self.tb = None
+        logging_dir = where.get("logging_dir") or Path(out) / "tensorboard"
+        self.trackers = open_trackers(trackers, logging_dir, where.get("run_name") or Path(out).resolve().name)
 
     def write(self, row: dict, keys=None):
-        "Append `row` (which has a 'step'); `keys` limits the TensorBoard scalars (default: every number)."
+        "Append `row` (which has a 'step'); `keys` limits the trackers' numbers (default: every number)."
         if not self.main:
             return
         with self.path.open("a") as f:
             f.write(json.dumps(row) + "\n")
-        if self.tb is None:
-            return
-        for k in keys if keys is not None else row:
-            v = row.get(k)
-            if k != "step" and isinstance(v, (int, float)):
-                self.tb.add_scalar(self.prefix + k, v, row["step"])
+        nums = {self.prefix + k: row.get(k) for k in (keys if keys is not None else row) if k != "step"}
+        nums = {k: v for k, v in nums.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+        for t in self.trackers:
+            t.log(nums, step=row["step"])
 
     def rows(self) -> list:
         return read_metrics(self.path)
 
     def close(self):
-        if self.tb is not None:
-            self.tb.close()
+        for t in self.trackers:
+            t.finish()
 
 # %% ../../nbs/82_checkpoint.ipynb #a7c3e1f2
 def peak_memory(device) -> dict:

@@ -42,7 +42,7 @@ from interleaved_grpo.train.checkpoint import (
 )
 from .evaluate import ModelSelection
 from .warmup import compile_scorer
-from ..core.config import process_state
+from ..core.config import RunOutputs, process_state, world_size
 from interleaved_grpo.train.sharding import (
     GatheredOptimizerState,
     freeze_loss_free,
@@ -63,7 +63,18 @@ from interleaved_grpo.train.sharding import (
 # %% auto #0
 __all__ = ['DEFAULT_TERM_WEIGHTS', 'LR_SCHEDULES', 'TrainConfig', 'lr_at', 'rollout', 'advantages_for', 'inert_weights',
            'sampling_mismatch', 'PolicyScorer', 'SingleProcess', 'StepResult', 'RolloutWeights', 'grpo_step',
-           'step_metrics', 'BaseScorer', 'train_grpo', 'plot_training']
+           'step_metrics', 'warn_failures', 'BaseScorer', 'train_grpo', 'plot_training']
+
+# %% ../../nbs/14_loop.ipynb #fd44e7b0
+def _prompts_per_step(per_device: int, G: int) -> int:
+    "Prompts per update from TRL's `per_device_train_batch_size` (completions per process) and the process count."
+    total = per_device * world_size()
+    if total % G:
+        raise IGRPOError(
+            f"per_device_train_batch_size={per_device} x {world_size()} processes = {total} completions do not split "
+            f"into groups of num_generations={G}"
+        )
+    return total // G
 
 # %% ../../nbs/14_loop.ipynb #03074988
 DEFAULT_TERM_WEIGHTS = {"r_d": 2.0}
@@ -71,14 +82,33 @@ LR_SCHEDULES = ("constant", "linear", "cosine")
 
 
 @dataclass
-class TrainConfig(GRPOConfig):
-    # TRL's names for the same settings are accepted too (in files and `--set`)
+class TrainConfig(GRPOConfig, RunOutputs):
+    # TRL's names for the same settings are accepted too (in files and `--set`), and its switches (`bf16: true`)
     ALIASES: ClassVar[dict] = {
         "learning_rate": "lr",
         "max_steps": "steps",
         "save_steps": "save_every",
         "eval_steps": "eval_every",
     }
+    CONVERTED: ClassVar[dict] = {"bf16": ("mixed_precision", {True: "bf16", False: "no"})}
+    REFUSED: ClassVar[dict] = {  # TRL's names that mean nothing to this loop, and why
+        "gradient_accumulation_steps": "GRPO updates once per rollout batch of prompts_per_step prompts",
+        "logging_steps": "GRPO logs every update",
+        "warmup_steps": "GRPO has no learning-rate warm-up (lr_scheduler_type: constant, linear or cosine)",
+        "fp16": "GRPO trains in float32 or under bf16 autocast (bf16: true)",
+    }
+    RANGES: ClassVar[dict] = {
+        **{k: ">=1" for k in ("steps", "prompts_per_step", "train_tasks", "save_every", "eval_per_family")},
+        **{k: ">=1" for k in ("text_tokens_per_step",)},
+        **{k: ">=0" for k in ("eval_every", "logprob_chunk_size", "lora_r", "weight_decay")},
+        **{k: ">=0" for k in ("per_device_train_batch_size", "max_completion_length")},
+        **{k: ">0" for k in ("lr", "max_grad_norm", "lora_alpha")},
+        "lora_dropout": "[0,1)",
+    }
+    # TRL's: completions per process per update; when set, prompts_per_step = this x processes / num_generations
+    per_device_train_batch_size: int = 0
+    # TRL's: at most this many tokens per answer (0: the budget of the prompt's step count, `answer_budget`)
+    max_completion_length: int = 0
     steps: int = 200
     prompts_per_step: int = 16  # prompts per step (x num_generations answers)
     lr: float = 3e-5
@@ -133,8 +163,9 @@ class TrainConfig(GRPOConfig):
         super().__post_init__()
         from interleaved_grpo.rl.rewards import REWARD_TERMS
 
-        if self.lora_r < 0:
-            raise IGRPOError(f"lora_r must be >= 0 (0: no adapters), got {self.lora_r}")
+        self.trackers()  # report_to checked
+        if self.per_device_train_batch_size:
+            self.prompts_per_step = _prompts_per_step(self.per_device_train_batch_size, self.num_generations)
         if self.load_in_4bit and not self.lora_r:
             raise IGRPOError("load_in_4bit (QLoRA) trains adapters on a frozen 4-bit base: set lora_r > 0 too")
         if self.load_in_4bit and self.fsdp:
@@ -168,12 +199,12 @@ def lr_at(cfg: TrainConfig, step: int) -> float:
         return cfg.lr * 0.5 * (1.0 + math.cos(math.pi * done))
     return cfg.lr
 
-
 # %% ../../nbs/14_loop.ipynb #e1434501
 def rollout(policy: Policy, items: list, cfg: TrainConfig, max_steps: int, row_seeds=None) -> tuple:
     "G answers per `PromptItem`: the `Generation`, the decoded answers and their `RewardInput`s."
     rep = [it for it in items for _ in range(cfg.num_generations)]
     n_tok = answer_budget(max_steps, policy.spec.image_len, cfg.text_tokens_per_step)
+    n_tok = min(n_tok, cfg.max_completion_length) if cfg.max_completion_length else n_tok
     sc = SamplingConfig(
         max_new_tokens=n_tok,
         temperature=cfg.temperature,
@@ -242,7 +273,6 @@ def inert_weights(cfg: TrainConfig, reward_fns: list) -> list:
         f"scale_rewards={cfg.scale_rewards!r}, is normalised on its own: the weight has no effect. For weights that "
         "count across terms set scale_rewards=none or process_rewards=false"
     ]
-
 
 # %% ../../nbs/14_loop.ipynb #9af3c6a5
 def _loss_mask(gen, batch):
@@ -441,6 +471,7 @@ def step_metrics(res: StepResult, acc, step: int, t0: float) -> dict:
         **{f"reward/{k}": mean_all(v) for k, v in R.terms.items()},
         zero_spread_groups=count_all(res.zero_spread),
         invalid=count_all(R.n_invalid),
+        **{f"failed/{k}": count_all(n) for k, n in (R.failed or {}).items()},
         **{k: round(v, 5) for k, v in res.metrics.items()},
         **{"entropy/text": ent_of(~is_img), "entropy/image": ent_of(is_img)},
         answer_len=round(float(res.generation.lengths.float().mean()), 1),
@@ -448,6 +479,14 @@ def step_metrics(res: StepResult, acc, step: int, t0: float) -> dict:
         rollout_s=round(res.rollout_s, 2),
         **peak_memory(acc.device),
     )
+
+# %% ../../nbs/14_loop.ipynb #3075bcff
+def warn_failures(row: dict, res: StepResult, say) -> None:
+    "Say which reward terms could not score some answers this step (they count as invalid), with the first error."
+    n = len(res.rewards.total)
+    for k in [k for k in row if k.startswith("failed/") and row[k]]:
+        err = (res.rewards.errors or {}).get(k[7:], "")
+        say(f"warning: step {row['step']}: reward term {k[7:]} failed on {row[k]} of {n} answers ({err}); invalid")
 
 # %% ../../nbs/14_loop.ipynb #b3d5f7a9
 class BaseScorer(torch.nn.Module):
@@ -554,7 +593,9 @@ def _prepare(policy, cfg: TrainConfig, out: Path, resume: bool, acc, say) -> tup
 # %% ../../nbs/14_loop.ipynb #deb66ae9
 def _save(out: Path, step: int, policy, opt, cfg: TrainConfig):
     "Checkpoint `step`: the policy, the optimizer and the random state."
-    save_checkpoint(out / "checkpoints", step, policy.save, opt, extra={"config": asdict(cfg)})
+    save_checkpoint(
+        out / "checkpoints", step, policy.save, opt, extra={"config": asdict(cfg)}, keep=cfg.save_total_limit
+    )
 
 # %% ../../nbs/14_loop.ipynb #9f889f50
 def _save_sharded(out: Path, step: int, policy, opt, cfg: TrainConfig, sampler, main: bool):
@@ -612,7 +653,7 @@ def train_grpo(
     policy, scorer, ref_scorer, opt, start, sampler, moments = _prepare(policy, cfg, out, resume, acc, say)
     sharded = sampler is not None and is_sharded(scorer)
     view = sampler.policy if sharded else policy  # what evaluation and model selection read: whole weights
-    runlog = RunLog(out, start, acc.is_main_process)
+    runlog = RunLog(out, start, acc.is_main_process, cfg.trackers(), logging_dir=cfg.logging_dir, run_name=cfg.run_name)
     settings = {**asdict(cfg), "resolved_reward_weights": cfg.resolved_weights()}
     (out / "train_config.json").write_text(json.dumps(settings, indent=1))
     for m in inert_weights(cfg, reward_fns):
@@ -639,6 +680,7 @@ def train_grpo(
         lr = opt.param_groups[0]["lr"]  # what this update uses, for the metrics
         res = grpo_step(policy, scorer, ref_scorer, opt, items, cfg, reward_fns, prompts.max_steps, seeds, acc, sampler)
         row = step_metrics(res, acc, step + 1, t0)
+        warn_failures(row, res, say)
         row["lr"] = lr
         if evaluator is not None and cfg.eval_every and (step + 1) % cfg.eval_every == 0 and acc.is_main_process:
             ev = _evaluate(evaluator, view, acc)

@@ -10,7 +10,13 @@ from pathlib import Path
 import numpy as np
 import torch
 from ..core.errors import IGRPOError
-from ..core.config import apply_overrides, library_versions, process_state
+from interleaved_grpo.core.config import (
+    apply_overrides,
+    library_versions,
+    process_state,
+    read_settings_file,
+    run_folder,
+)
 from ..core.policy import Policy
 from ..rl.rewards import build_reward_fns, critic_template
 from .data import load_prompts
@@ -21,6 +27,20 @@ from .checkpoint import read_metrics
 # %% auto #0
 __all__ = ['REAL_RUN_KEYS', 'RunSources', 'read_run_settings', 'is_real_run', 'run_reward_fns', 'run_grpo_job',
            'read_warmup_settings', 'WarmupSources', 'run_warmup_job']
+
+# %% ../../nbs/21_run.ipynb #a2e192ad
+def _check_model(name_or_path: str):
+    """Fail now when `model_name_or_path` can be neither a local folder nor a hub name this machine may fetch: a path
+    that is not there while `HF_HUB_OFFLINE` is set, or a name that is no `org/name`."""
+    import os
+
+    if not name_or_path or Path(name_or_path).is_dir():
+        return
+    offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes")
+    hub_like = name_or_path.count("/") == 1 and not name_or_path.startswith((".", "/", "~"))
+    if offline or not hub_like:
+        why = "and HF_HUB_OFFLINE is set" if offline else "nor a hub name (org/name)"
+        raise IGRPOError(f"model_name_or_path {name_or_path}: no such folder, {why}")
 
 # %% ../../nbs/21_run.ipynb #0e9697d1
 @dataclass
@@ -43,6 +63,10 @@ class RunSources:
         "Fail now, naming the setting, if something the run needs is missing."
         if not (init or self.model_name_or_path):
             raise IGRPOError("no policy to train: give --init DIR or model_name_or_path")
+        if init and not Path(init).is_dir():
+            raise IGRPOError(f"--init {init}: no such folder")
+        if not init:
+            _check_model(self.model_name_or_path)
         for k in ("prompts_file", "val_prompts_file", "critic_template", "clip_pretrained"):
             v = getattr(self, k)
             if v and not Path(v).is_file():
@@ -58,34 +82,24 @@ class RunSources:
 
 # %% ../../nbs/21_run.ipynb #a1b2c3d4
 def _settings_items(config_file, overrides) -> list:
-    "`key=value` strings of a YAML/JSON settings file, then `overrides`."
-    items = []
-    if config_file:
-        path = Path(config_file)
-        try:
-            import yaml
-
-            data = yaml.safe_load(path.read_text())  # YAML reads JSON too
-        except (OSError, ValueError) as e:
-            raise IGRPOError(f"cannot read --config {config_file}: {e}") from None
-        if not isinstance(data, dict):
-            raise IGRPOError(f"--config {config_file}: expected a mapping of settings")
-        items = [f"{k}={json.dumps(v)}" for k, v in data.items()]
-    return items + list(overrides or [])
+    "`key=value` strings of a YAML/JSON settings file (`read_settings_file`), then `overrides`."
+    items = read_settings_file(config_file) if config_file else {}
+    return [f"{k}={json.dumps(v, default=str)}" for k, v in items.items()] + list(overrides or [])
 
 
 def _split_settings(items: list, config, sources) -> tuple:
     "(config, sources) with the `key=value` items applied to whichever of the two dataclasses names each key."
     names = {f.name for f in fields(sources)}
     sources = apply_overrides(sources, [kv for kv in items if kv.split("=", 1)[0] in names])
-    return apply_overrides(config, [kv for kv in items if kv.split("=", 1)[0] not in names]), sources
+    config = apply_overrides(config, [kv for kv in items if kv.split("=", 1)[0] not in names], also=names)
+    config.__post_init__()  # its own checks, once every setting is in
+    return config, sources
 
 # %% ../../nbs/21_run.ipynb #670aed51
 def read_run_settings(config_file=None, overrides: list | None = None, init=None) -> tuple:
     "(TrainConfig, RunSources) from a YAML/JSON settings file and `key=value` overrides, checked."
     items = _settings_items(config_file, overrides)
     cfg, src = _split_settings(items, TrainConfig(), RunSources())
-    cfg.__post_init__()
     src.check(cfg.reward_terms, init)
     return cfg, src
 
@@ -102,36 +116,30 @@ REAL_RUN_KEYS = {
 def is_real_run(config_file=None, overrides: list | None = None, init=None) -> bool:
     "Whether these settings describe a real run (a model, data files) rather than a toy preset run."
     keys = {kv.split("=", 1)[0] for kv in overrides or []}
-    if config_file and Path(config_file).is_file():
-        try:
-            text = Path(config_file).read_text()
-            import yaml
-
-            data = yaml.safe_load(text)  # YAML reads JSON too
-            keys |= set(data) if isinstance(data, dict) else set()
-        except Exception:
-            pass
+    keys |= set(read_settings_file(config_file)) if config_file else set()  # a broken file fails here, named
     return bool(init) or bool(keys & REAL_RUN_KEYS)
 
 # %% ../../nbs/21_run.ipynb #62b342cb
 def run_reward_fns(cfg: TrainConfig, src: RunSources) -> list:
     "The reward terms of a run, with the backends its settings name."
     clip = critic = None
-    if src.clip_model:
-        from interleaved_grpo.rl.scorers import clip_scorer
-
-        clip = clip_scorer(src.clip_model, src.clip_pretrained or None)
     if src.critic_base_url:
         from interleaved_grpo.core.chat import ChatClient
 
         client = ChatClient(src.critic_model, src.critic_base_url)
         client.role = "critic"
         critic = client
+        critic.probe()  # once, in seconds, before anything is loaded
     scorer = None
     if src.image_scorer_url:
         from interleaved_grpo.rl.scorers import HttpImageScorer
 
         scorer = HttpImageScorer(src.image_scorer_url, src.image_scorer_model)
+        scorer.probe()
+    if src.clip_model:
+        from interleaved_grpo.rl.scorers import clip_scorer
+
+        clip = clip_scorer(src.clip_model, src.clip_pretrained or None)
     fns = build_reward_fns(cfg.reward_terms, clip=clip, critic=critic, text_encoder=_text_encoder, image_scorer=scorer)
     if src.critic_template:
         for f in fns:
@@ -155,17 +163,14 @@ def run_grpo_job(
     progress: bool = True,
     log=print,
 ) -> dict:
-    "A real GRPO run: settings checked, the policy, prompts and rewards loaded, `train_grpo`, `out/report.json`."
+    """A real GRPO run: the settings, prompts, reward servers and policy checked and loaded before the run folder is
+    written (a failed start leaves nothing behind), then `train_grpo`, `out/report.json`."""
     import matplotlib
 
     matplotlib.use("Agg")
     t0 = time.time()
     cfg, src = read_run_settings(config_file, overrides, init)
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "config.json").write_text(
-        json.dumps({**asdict(cfg), **asdict(src), "init": str(init) if init else None}, indent=1)
-    )
+    out = run_folder(out, cfg)
     prompts = load_prompts(src.prompts_file, src.skip_bad_records, log=log)
     val = load_prompts(src.val_prompts_file, src.skip_bad_records, log=log) if src.val_prompts_file else None
     if cfg.prompts_per_step > len(prompts):  # before minutes of loading a model
@@ -177,9 +182,17 @@ def run_grpo_job(
     evaluator = (
         RewardEvaluator(val, fns, cfg.resolved_weights(), cfg.cfg_scale, 32, cfg.text_tokens_per_step) if val else None
     )
+    out.mkdir(parents=True, exist_ok=True)
+    settings = {**asdict(cfg), **asdict(src), "init": str(init) if init else None}
+    (out / "config.json").write_text(json.dumps(settings, indent=1))
     policy, hist = train_grpo(out, policy, cfg, prompts, fns, evaluator, resume=resume, progress=progress, log=log)
     if not process_state().is_main_process:  # several processes: the main one writes the results
         return {}
+    return _grpo_report(out, cfg, policy, hist, t0)
+
+
+def _grpo_report(out: Path, cfg, policy, hist: list, t0: float) -> dict:
+    "The kept policy in `out/policy`, `out/report.json` (last fifth's rewards, the selection), the plot."
     best = json.loads((out / "best.json").read_text()) if (out / "best.json").exists() else None
     chosen = Policy.load(out / "best_policy") if best is not None and best["step"] != cfg.steps else policy
     chosen.save(out / "policy")
@@ -248,6 +261,7 @@ class WarmupSources:
     def check(self):
         if not self.model_name_or_path:
             raise IGRPOError("model_name_or_path is required (a Janus checkpoint)")
+        _check_model(self.model_name_or_path)
         if not self.files():
             raise IGRPOError("no data: give interleaved_files, understanding_files or text_to_image_files")
         for k, fs in self.files().items():
@@ -269,8 +283,7 @@ def run_warmup_job(
 
     t0 = time.time()
     cfg, src = read_warmup_settings(config_file, overrides)
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = run_folder(out, cfg)
     policy = set_prompt_pictures(_policy_from(src.model_name_or_path), cfg.prompt_pictures)
     policy.model.to(process_state().device)  # pictures are encoded where the model trains
     enc_text, _ = text_codec(policy.text_tokenizer)
@@ -282,6 +295,7 @@ def run_warmup_job(
         encoded[k], counts[k] = encode_cached(files, k, *args, log=log, understand=und)
     proportions = {k: v for k, v in cfg.proportions.items() if k in encoded}
     data = mix_sources(encoded, proportions, seed=cfg.seed)
+    out.mkdir(parents=True, exist_ok=True)  # only now: a failed start leaves no folder
     policy = train_warmup(out, policy, data, cfg, resume=resume, progress=progress, log=log)
     policy.save(out / "policy")
     save_loss_figures(out)

@@ -13,7 +13,7 @@ from .data import WarmupCollator, PAPER_PROPORTIONS
 from ..core.policy import Policy
 from ..core.errors import IGRPOError
 from ..core.codecs import UnderstandingPixels
-from ..core.config import process_state
+from ..core.config import RunOutputs, check_ranges, process_state, world_size
 from interleaved_grpo.train.checkpoint import (
     save_checkpoint,
     latest_checkpoint,
@@ -43,8 +43,8 @@ PROMPT_PICTURE_MODES = ("auto", "codes", "understanding")
 
 
 @dataclass
-class WarmupConfig:
-    # TRL's names for the same settings are accepted too (in files and `--set`)
+class WarmupConfig(RunOutputs):
+    # TRL's names for the same settings are accepted too (in files and `--set`), and its switches (`bf16: true`)
     ALIASES: ClassVar[dict] = {
         "learning_rate": "lr",
         "max_steps": "steps",
@@ -52,6 +52,20 @@ class WarmupConfig:
         "logging_steps": "log_every",
         "gradient_accumulation_steps": "grad_accum",
     }
+    CONVERTED: ClassVar[dict] = {
+        "bf16": ("mixed_precision", {True: "bf16", False: "no"}),
+        "fp16": ("mixed_precision", {True: "fp16", False: "no"}),
+    }
+    RANGES: ClassVar[dict] = {
+        **{k: ">=0" for k in ("n_interleaved", "n_msr", "n_understanding", "n_t2i", "warmup_steps", "weight_decay")},
+        **{k: ">=1" for k in ("steps", "batch_size", "grad_accum", "length_groups", "save_every", "log_every")},
+        **{k: ">=1" for k in ("eval_per_family",)},
+        **{k: ">=0" for k in ("eval_cfg_scale", "logprob_chunk_size", "per_device_train_batch_size")},
+        **{k: ">0" for k in ("lr", "max_grad_norm")},
+        **{k: "[0,1]" for k in ("msr_share", "cond_dropout")},
+    }
+    # TRL's: rows per process per micro-batch; when set, batch_size = this x processes
+    per_device_train_batch_size: int = 0
     model_size: str = "toy"  # a name in `interleaved_grpo.core.model.TINY_CONFIGS`
     n_interleaved: int = 300  # unique interleaved examples: few on purpose, to leave headroom for GRPO
     # toy: extra multi-step-reasoning (MSR) stories, a source of their own drawn with weight `msr_share` beside
@@ -91,6 +105,14 @@ class WarmupConfig:
     prompt_pictures: str = "auto"
 
     def __post_init__(self):
+        check_ranges(self)
+        self.trackers()  # report_to checked
+        if self.per_device_train_batch_size:
+            self.batch_size = self.per_device_train_batch_size * world_size()
+        if not isinstance(self.proportions, dict) or any(
+            not isinstance(v, (int, float)) or v < 0 for v in self.proportions.values()
+        ):
+            raise IGRPOError(f"proportions must map sources to weights >= 0, got {self.proportions!r}")
         if self.n_msr < 0 or self.msr_share < 0 or (self.n_msr > 0) != (self.msr_share > 0):
             raise IGRPOError(
                 f"n_msr and msr_share go together (both 0, or both > 0), got {self.n_msr}, {self.msr_share}"
@@ -99,8 +121,6 @@ class WarmupConfig:
             raise IGRPOError(f"msr_kinds must be 'uniform' or 'balanced', got {self.msr_kinds!r}")
         if self.prompt_pictures not in PROMPT_PICTURE_MODES:
             raise IGRPOError(f"prompt_pictures must be one of {PROMPT_PICTURE_MODES}, got {self.prompt_pictures!r}")
-        if self.length_groups < 1:
-            raise IGRPOError(f"length_groups must be >= 1, got {self.length_groups}")
 
 # %% ../../nbs/09_warmup.ipynb #02bc12d1
 def set_prompt_pictures(policy: Policy, mode: str = "auto") -> Policy:
@@ -165,7 +185,6 @@ def compile_scorer(scorer: torch.nn.Module, device=None, sharded: str = "") -> t
     logging.getLogger("torch._dynamo.variables.tensor").setLevel(logging.ERROR)
     scorer.compile(dynamic=True)
     return scorer
-
 
 # %% ../../nbs/09_warmup.ipynb #946da8a9
 def target_masks(loss_mask, is_image_target) -> dict:
@@ -268,9 +287,7 @@ def length_parts(b: dict, max_groups: int, overhead: int = PASS_COST) -> list:
     return parts
 
 # %% ../../nbs/09_warmup.ipynb #0e182c1a
-def sft_step(
-    scorer, data, coll, step: int, cfg: WarmupConfig, acc, opt, sched, by_source: list | None = None
-) -> tuple:
+def sft_step(scorer, data, coll, step: int, cfg: WarmupConfig, acc, opt, sched, by_source: list | None = None) -> tuple:
     """One optimisation step: `cfg.grad_accum` micro-batches of this process's rows, backward, clip, update, and one
     step of the learning-rate schedule. A micro-batch runs as up to `cfg.length_groups` passes over rows of similar
     length (`length_parts`; one pass under DeepSpeed), each pass's losses divided by the micro-batch's target counts.
@@ -395,8 +412,11 @@ def train_warmup(
     if ck is not None and zero:  # into DeepSpeed's partitions, so after `prepare`
         start = load_trainer_state(ck, moments, sched)["step"]
         say(f"resuming from {ck} at step {start}")
-    runlog = RunLog(out, start, acc.is_main_process, prefix="warmup/")
+    runlog = RunLog(
+        out, start, acc.is_main_process, cfg.trackers(), "warmup/", logging_dir=cfg.logging_dir, run_name=cfg.run_name
+    )
     (out / "warmup_config.json").write_text(json.dumps(asdict(cfg), indent=1))
+    extra, keep = {"config": asdict(cfg)}, cfg.save_total_limit  # what each checkpoint records; how many are kept
     off = not (progress and acc.is_main_process)
     bar = tqdm(range(start, cfg.steps), initial=start, total=cfg.steps, desc="warm-up", disable=off, mininterval=1.0)
     t0, ntok, window = time.time(), 0, []  # window: each pass's row NLLs since the last log row (`source_losses`)
@@ -428,9 +448,9 @@ def train_warmup(
                 whole_moments = GatheredOptimizerState(moments, keep=acc.is_main_process)
                 if acc.is_main_process:
                     writer.model.load_state_dict(state)
-                    save_checkpoint(ck_root, done, writer.save, whole_moments, sched, extra={"config": asdict(cfg)})
+                    save_checkpoint(ck_root, done, writer.save, whole_moments, sched, extra=extra, keep=keep)
             elif acc.is_main_process:
-                save_checkpoint(ck_root, done, policy.save, opt, sched, extra={"config": asdict(cfg)})
+                save_checkpoint(ck_root, done, policy.save, opt, sched, extra=extra, keep=keep)
         if stop_after is not None and done - start >= stop_after:
             break
     runlog.close()
