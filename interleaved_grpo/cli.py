@@ -181,6 +181,22 @@ def _cmd_ablate(args) -> int:
     print(f"wrote {args.out}/ablations.json and ablations.md ({len(state['runs'])} runs)", file=sys.stderr)
     return 0
 
+# %% ../nbs/90_cli.ipynb #b48ff274
+def _cmd_serve_scorer(args) -> int:
+    from interleaved_grpo.rl.serve import scorer_backend, scorer_server
+
+    score = scorer_backend(args.backend, args.model or "", args.pretrained, args.device)
+    srv = scorer_server(score, args.host, args.port, args.name)
+    host, port = srv.server_address[:2]
+    print(
+        f"serving {args.backend} at http://{host}:{port} (image_scorer_url; Ctrl-C stops)", file=sys.stderr, flush=True
+    )
+    try:
+        srv.serve_forever()
+    finally:
+        srv.server_close()
+    return 0
+
 # %% ../nbs/90_cli.ipynb #4806aad2
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="igrpo", description="Unified GRPO for interleaved text-and-image generation.")
@@ -246,6 +262,18 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--recipe", help=_RECIPE_HELP + ", before --warmup-set")
     a.add_argument("--quiet", action="store_true")
     a.set_defaults(func=_cmd_ablate)
+
+    s = sub.add_parser("serve-scorer", help="serve r_v's picture scorer over HTTP, for image_scorer_url")
+    s.add_argument("--backend", required=True, help="open_clip | imagereward | hpsv2")
+    s.add_argument(
+        "--model", help="open_clip: architecture or model-config .json; imagereward: med_config.json; hpsv2: v2.0|v2.1"
+    )
+    s.add_argument("--pretrained", help="the backend's weights file (open_clip: optional; the others: required)")
+    s.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    s.add_argument("--port", type=int, default=8001, help="port (default: 8001; 0: any free port)")
+    s.add_argument("--name", default="image-scorer", help="model name the server reports (image_scorer_model)")
+    s.add_argument("--device", default=None, help="torch device for the model (default: the backend's)")
+    s.set_defaults(func=_cmd_serve_scorer)
 
     g = sub.add_parser("generate", help="write an interleaved answer as an HTML page")
     g.add_argument("--checkpoint", required=True, help="a run folder, its policy folder, or a checkpoint")

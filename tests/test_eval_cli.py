@@ -433,3 +433,16 @@ def test_malformed_records_are_named_or_skipped(tmp_path):
         str(tmp_path / "s.json"),
     )
     assert r.returncode == 2 and "holds answers and judgements of another evaluation" in r.stderr
+
+
+def test_a_bad_data_file_leaves_the_folder_to_a_corrected_rerun(tmp_path):
+    "The provenance stamp is written after the data file is read: a rerun with the corrected file is not refused."
+    mmie_fixture(tmp_path)
+    (tmp_path / "broken.json").write_text('[{"id": "vist_SA_1",')
+    args = ["--judge", "cache-only", "--out", str(tmp_path / "out" / "s.json"), "--quiet"]
+    r = run_igrpo("eval", "mmie", "--data", str(tmp_path / "broken.json"), *args)
+    assert r.returncode == 2 and "broken.json is not valid JSON" in r.stderr, r.stderr
+    assert not list((tmp_path / "out").glob("*.provenance.json"))
+    r = run_igrpo("eval", "mmie", "--data", str(tmp_path / "data.json"), *args)
+    assert r.returncode == 0, r.stderr
+    assert json.loads((tmp_path / "out" / "s.json").read_text())["benchmark"] == "mmie"

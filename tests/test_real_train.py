@@ -383,3 +383,136 @@ def test_real_run_sharded_by_deepspeed_zero3_then_resumed(setup):
     policy = Policy.load(out / "policy")
     assert policy.prompt_understand() is not None  # the understanding path was on
     assert all(p.numel() > 0 for p in policy.model.parameters())  # written whole
+
+
+def _prompts_only(root: Path, **more) -> dict:
+    "Settings of a short real run with the structural term alone (no reward server), in TRL's names."
+    return {
+        "prompts_file": str(DATA / "prompts.example.jsonl"),
+        "reward_terms": ["r_f"],
+        "num_generations": 2,
+        "learning_rate": 1e-4,
+        "max_steps": 2,
+        **more,
+    }
+
+
+def test_a_grpo_config_in_trls_names_runs_unchanged(setup, tmp_path):
+    "output_dir instead of --out; per_device_train_batch_size in completions; save_total_limit; bf16; report_to."
+    import yaml
+
+    root, _ = setup
+    trl = _prompts_only(
+        root,
+        output_dir=str(tmp_path / "trl-run"),
+        per_device_train_batch_size=4,  # completions per process: 2 prompts x 2 answers
+        max_steps=3,
+        save_steps=1,
+        save_total_limit=1,
+        bf16=False,
+        report_to="none",
+        logging_dir=str(tmp_path / "logs"),
+        max_completion_length=40,
+    )
+    (tmp_path / "trl.yaml").write_text(yaml.safe_dump(trl))
+    r = run_igrpo("train", "--config", str(tmp_path / "trl.yaml"), "--init", str(root / "janus"), "--quiet")
+    assert r.returncode == 0, r.stderr[-3000:]
+    out = tmp_path / "trl-run"
+    settings = json.loads((out / "train_config.json").read_text())
+    assert (settings["prompts_per_step"], settings["mixed_precision"], settings["report_to"]) == (2, "no", ["none"])
+    assert [p.name for p in (out / "checkpoints").glob("step-*")] == ["step-00000003"]  # the newest one kept
+    rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [m["step"] for m in rows] == [1, 2, 3] and all(m["answer_len"] <= 40 for m in rows)
+    assert not (tmp_path / "logs").exists()  # report_to none: no tracker wrote anything
+
+
+def test_a_warmup_config_in_trls_names_runs_unchanged(setup, tmp_path):
+    "The warm-up from SFTConfig's names: per_device_train_batch_size in rows, gradient_accumulation_steps, ..."
+    import yaml
+
+    root, _ = setup
+    pic = str(DATA / "images" / sorted(p.name for p in (DATA / "images").iterdir())[0])
+    (tmp_path / "t2i.jsonl").write_text(json.dumps({"id": "t", "caption": "draw: a red circle.", "image": pic}))
+    trl = {
+        "model_name_or_path": str(root / "janus"),
+        "text_to_image_files": [str(tmp_path / "t2i.jsonl")],
+        "output_dir": str(tmp_path / "warm"),
+        "per_device_train_batch_size": 2,
+        "gradient_accumulation_steps": 2,
+        "learning_rate": 1e-3,
+        "max_steps": 2,
+        "warmup_steps": 1,
+        "logging_steps": 1,
+        "save_steps": 1,
+        "save_total_limit": 1,
+        "bf16": False,
+        "report_to": ["none"],
+        "encoded_cache_dir": str(tmp_path / "codes"),
+    }
+    (tmp_path / "sft.yaml").write_text(yaml.safe_dump(trl))
+    r = run_igrpo("warmup", "--config", str(tmp_path / "sft.yaml"), "--quiet")
+    assert r.returncode == 0, r.stderr[-3000:]
+    settings = json.loads((tmp_path / "warm" / "warmup_config.json").read_text())
+    assert (settings["batch_size"], settings["grad_accum"], settings["log_every"]) == (2, 2, 1)
+    assert [p.name for p in (tmp_path / "warm" / "checkpoints").glob("step-*")] == ["step-00000002"]
+
+
+def test_a_dead_critic_fails_in_seconds_before_anything_loads(setup, tmp_path):
+    import time
+
+    root, _ = setup
+    out = tmp_path / "run"
+    args = ["--set", "critic_base_url=http://127.0.0.1:9/v1", "critic_model=llava", 'reward_terms=["r_t", "r_f"]']
+    t0 = time.time()
+    r = run_igrpo("train", "--config", str(root / "grpo.yaml"), "--init", str(root / "janus"), "--out", str(out), *args)
+    assert r.returncode == 2 and "critic server http://127.0.0.1:9/v1 does not answer" in r.stderr, r.stderr[-2000:]
+    assert time.time() - t0 < 25 and not out.exists()  # no 2+4+8+16 s of retries: one probe, then the error
+    r = run_igrpo("train", "--config", str(root / "grpo.yaml"), "--init", str(tmp_path / "nope"), "--out", str(out))
+    assert r.returncode == 2 and "--init" in r.stderr and not out.exists()
+    r = run_igrpo(
+        "train",
+        "--config",
+        str(root / "grpo.yaml"),
+        "--init",
+        str(root / "janus"),
+        "--out",
+        str(out),
+        "--set",
+        "prompts_file=/no/such.jsonl",
+    )
+    assert r.returncode == 2 and "prompts_file: no such file" in r.stderr and not out.exists()
+
+
+def test_serve_scorer_answers_a_run_with_image_scorer_url(setup, tmp_path):
+    "`igrpo serve-scorer --backend open_clip` (the tiny CLIP) gives r_v to `igrpo train` through image_scorer_url."
+    import re, subprocess
+    from conftest import BIN
+
+    root, _ = setup
+    cmd = [str(BIN / "igrpo"), "serve-scorer", "--backend", "open_clip", "--model", str(root / "tiny-clip.json")]
+    cmd += ["--pretrained", str(root / "tiny-clip.safetensors"), "--port", "0", "--name", "tiny-clip"]
+    srv = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
+    try:
+        line = srv.stderr.readline()
+        url = re.search(r"http://\S+", line).group(0)
+        sets = [f"image_scorer_url={url}", "image_scorer_model=tiny-clip", 'reward_terms=["r_v", "r_f"]', "clip_model="]
+        out = tmp_path / "run"
+        r = run_igrpo(
+            "train",
+            "--config",
+            str(root / "grpo.yaml"),
+            "--init",
+            str(root / "janus"),
+            "--out",
+            str(out),
+            "--quiet",
+            "--set",
+            *sets,
+        )
+        assert r.returncode == 0, r.stderr[-3000:]
+        rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+        assert all(m["failed/r_v"] == 0 for m in rows)
+        assert any(m["reward/r_v"] not in (0.0, -1.0) for m in rows)  # CLIP cosines, not the no-picture floor
+    finally:
+        srv.terminate()
+        srv.wait(timeout=30)

@@ -242,6 +242,26 @@ def _check_provenance(folder: Path, out: Path, mine: dict):
         )
     return stamp
 
+# %% ../../nbs/19_answering.ipynb #5627c77f
+def _holds_results(out: Path, cache=None) -> bool:
+    "Whether the folder of `out` (or the `--cache` file) holds answers or judgements of an evaluation writing `out`."
+    folder = out.parent
+    mine = list(folder.glob(f"{out.stem}.judgements_*.jsonl"))
+    mine += list(Path(cache).parent.glob(f"{Path(cache).stem}*")) if cache else []
+    cached = [f for f in mine if f.is_file() and f.stat().st_size]
+    return bool(cached) or any(folder.glob("answers_*/*.json"))
+
+
+def _scores(run, kind: str, data, records, kind_options: dict) -> dict:
+    "The scores of one benchmark kind (`records`: the file's (records, root), read before anything was written)."
+    if kind in ("mmie", "interleavedbench"):
+        try:
+            recs, root = run.answered(*records, kind, f"answers_{kind}")
+            return run.score_mmie(recs, root) if kind == "mmie" else run.score_interleavedbench(recs, root)
+        except IGRPOError as e:
+            raise IGRPOError(f"{data}: {e}") from None
+    return EVAL_KINDS[kind][0](run, data, **kind_options)
+
 # %% ../../nbs/19_answering.ipynb #2e6a269b
 def run_eval(
     kind: str,
@@ -277,18 +297,18 @@ def run_eval(
         from interleaved_grpo.core.policy import Policy
 
         policy = Policy.load(checkpoint)
+    records = read_records(data) if kind in ("mmie", "interleavedbench") else None  # a bad file: no stamp yet
+    fresh = not stamp.exists()
     stamp.write_text(json.dumps(mine))
     no_text = IB_NO_TEXT_TASKS if no_text_tasks is None else tuple(no_text_tasks)
     run = EvalRun(kind, out, j, policy, checkpoint, cache, template, no_text, skip_bad, batch_size, progress, log)
     res = dict(benchmark=kind, judge=judge, checkpoint=str(checkpoint) if checkpoint else None, data=str(data))
-    if kind == "mmie":
-        recs, root = run.answered(*read_records(data), "mmie", "answers_mmie")
-        res.update(run.score_mmie(recs, root))
-    elif kind == "interleavedbench":
-        recs, root = run.answered(*read_records(data), "interleavedbench", "answers_interleavedbench")
-        res.update(run.score_interleavedbench(recs, root))
-    else:
-        res.update(EVAL_KINDS[kind][0](run, data, **kind_options))
+    try:
+        res.update(_scores(run, kind, data, records, kind_options))
+    except BaseException:
+        if fresh and not _holds_results(out, cache):  # nothing of this evaluation was kept: a corrected rerun may start over
+            stamp.unlink(missing_ok=True)
+        raise
     res["wall_s"] = round(time.time() - t0, 1)
     out.write_text(json.dumps(res, indent=1, default=str))
     log(eval_table(res))
