@@ -253,7 +253,7 @@ def _holds_results(out: Path, cache=None) -> bool:
 
 
 def _scores(run, kind: str, data, records, kind_options: dict) -> dict:
-    "The scores of one benchmark kind (`records`: the file's (records, root), read before anything was written)."
+    "The scores of one benchmark kind (`records`: the file's (records, root), read before anything is written)."
     if kind in ("mmie", "interleavedbench"):
         try:
             recs, root = run.answered(*records, kind, f"answers_{kind}")
@@ -306,7 +306,7 @@ def run_eval(
     try:
         res.update(_scores(run, kind, data, records, kind_options))
     except BaseException:
-        if fresh and not _holds_results(out, cache):  # nothing of this evaluation was kept: a corrected rerun may start over
+        if fresh and not _holds_results(out, cache):  # nothing kept: a corrected rerun may start over
             stamp.unlink(missing_ok=True)
         raise
     res["wall_s"] = round(time.time() - t0, 1)
