@@ -50,6 +50,7 @@ def cases(d: Path) -> list:
     out.append(("train --config broken.yaml", ["train", "--config", str(d / "broken.yaml"), "--out", str(d / "run")]))
     prompts = ROOT / "data" / "prompts.example.jsonl"
     dead = ["critic_base_url=http://127.0.0.1:9/v1", "critic_model=llava", 'reward_terms=["r_t", "r_f"]']
+    dead += ["prompts_per_step=2", "num_generations=2"]
     real = ["train", "--init", str(tiny_janus(d)), "--out", str(d / "run"), "--set", f"prompts_file={prompts}", *dead]
     out.append(("real run, critic unreachable", real))
     return out
