@@ -80,6 +80,17 @@ def matmul_params(hf) -> int:
     return n + hf.lm_head.weight.numel() + sum(p.numel() for p in hf.model.generation_head.parameters())
 
 
+def gpu_tests() -> str:
+    "`pytest -m gpu tests/test_gpu.py` (CUDA graphs against eager, the bf16 rollout copy, peak memory): its last line."
+    import subprocess
+    from pathlib import Path
+
+    tests = Path(__file__).resolve().parents[1] / "tests" / "test_gpu.py"
+    r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-m", "gpu", str(tests)], capture_output=True, text=True)
+    lines = r.stdout.strip().splitlines()
+    return lines[-1] if lines else f"pytest exited {r.returncode}: {r.stderr[-300:]}"
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--size", choices=["pro-1b", "tiny"], default="pro-1b")
@@ -104,6 +115,7 @@ def main():
     ap.add_argument("--out", default=None)
     ap.add_argument("--decode-variants", nargs="*", default=None, help="decoding variants to time (default: all)")
     ap.add_argument("--old-decoder", default=None, help="a file holding an earlier `generate` to time beside this one")
+    ap.add_argument("--skip-gpu-tests", action="store_true", help="do not run `pytest -m gpu tests/test_gpu.py` first")
     a = ap.parse_args()
     dev = "cuda" if torch.cuda.is_available() else "cpu"
     import transformers
@@ -120,6 +132,9 @@ def main():
         print(f"{k:52s} {v:,}" if isinstance(v, (int, float)) else f"{k:52s} {v}", flush=True)
         if a.out:
             open(a.out, "w").write(json.dumps(res, indent=1))
+
+    if dev == "cuda" and not a.skip_gpu_tests:
+        say("gpu_tests", gpu_tests())
 
     from transformers import JanusForConditionalGeneration
 
