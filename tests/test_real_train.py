@@ -385,6 +385,12 @@ def test_real_run_sharded_by_deepspeed_zero3_then_resumed(setup):
     assert all(p.numel() > 0 for p in policy.model.parameters())  # written whole
 
 
+def _real_train(root: Path, out, *more, init=None):
+    "`igrpo train` of the fixture's settings file from its tiny Janus (or `init`) into `out`, with `more` arguments."
+    init = init or root / "janus"
+    return run_igrpo("train", "--config", str(root / "grpo.yaml"), "--init", str(init), "--out", str(out), *more)
+
+
 def _prompts_only(root: Path, **more) -> dict:
     "Settings of a short real run with the structural term alone (no reward server), in TRL's names."
     return {
@@ -464,22 +470,12 @@ def test_a_dead_critic_fails_in_seconds_before_anything_loads(setup, tmp_path):
     out = tmp_path / "run"
     args = ["--set", "critic_base_url=http://127.0.0.1:9/v1", "critic_model=llava", 'reward_terms=["r_t", "r_f"]']
     t0 = time.time()
-    r = run_igrpo("train", "--config", str(root / "grpo.yaml"), "--init", str(root / "janus"), "--out", str(out), *args)
+    r = _real_train(root, out, *args)
     assert r.returncode == 2 and "critic server http://127.0.0.1:9/v1 does not answer" in r.stderr, r.stderr[-2000:]
     assert time.time() - t0 < 25 and not out.exists()  # no 2+4+8+16 s of retries: one probe, then the error
-    r = run_igrpo("train", "--config", str(root / "grpo.yaml"), "--init", str(tmp_path / "nope"), "--out", str(out))
+    r = _real_train(root, out, init=tmp_path / "nope")
     assert r.returncode == 2 and "--init" in r.stderr and not out.exists()
-    r = run_igrpo(
-        "train",
-        "--config",
-        str(root / "grpo.yaml"),
-        "--init",
-        str(root / "janus"),
-        "--out",
-        str(out),
-        "--set",
-        "prompts_file=/no/such.jsonl",
-    )
+    r = _real_train(root, out, "--set", "prompts_file=/no/such.jsonl")
     assert r.returncode == 2 and "prompts_file: no such file" in r.stderr and not out.exists()
 
 
@@ -497,18 +493,7 @@ def test_serve_scorer_answers_a_run_with_image_scorer_url(setup, tmp_path):
         url = re.search(r"http://\S+", line).group(0)
         sets = [f"image_scorer_url={url}", "image_scorer_model=tiny-clip", 'reward_terms=["r_v", "r_f"]', "clip_model="]
         out = tmp_path / "run"
-        r = run_igrpo(
-            "train",
-            "--config",
-            str(root / "grpo.yaml"),
-            "--init",
-            str(root / "janus"),
-            "--out",
-            str(out),
-            "--quiet",
-            "--set",
-            *sets,
-        )
+        r = _real_train(root, out, "--quiet", "--set", *sets)
         assert r.returncode == 0, r.stderr[-3000:]
         rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
         assert all(m["failed/r_v"] == 0 for m in rows)

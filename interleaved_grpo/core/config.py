@@ -10,9 +10,9 @@ from pathlib import Path
 from .errors import IGRPOError
 
 # %% auto #0
-__all__ = ['TRL_WITHOUT_COUNTERPART', 'TRAINER_SETTINGS', 'REPORT_TO', 'VERSIONED', 'class_table', 'unknown_setting',
-           'apply_overrides', 'read_settings_file', 'load_settings', 'check_ranges', 'RunOutputs', 'world_size',
-           'run_folder', 'settings_flags', 'process_state', 'library_versions']
+__all__ = ['TRL_WITHOUT_COUNTERPART', 'TRAINER_SETTINGS', 'TRL_SETTINGS', 'REPORT_TO', 'VERSIONED', 'class_table',
+           'unknown_setting', 'apply_overrides', 'read_settings_file', 'load_settings', 'check_ranges', 'RunOutputs',
+           'world_size', 'run_folder', 'settings_flags', 'process_state', 'library_versions']
 
 # %% ../../nbs/81_config.ipynb #15027f42
 def _parse_value(v: str):
@@ -115,14 +115,41 @@ TRAINER_SETTINGS = frozenset(
 )
 
 
+# the settings TRL's `GRPOConfig` and `SFTConfig` add to those (TRL 0.2x): named here for the same reason
+TRL_SETTINGS = frozenset(
+    """
+    activation_offloading assistant_only_loss beta cache_implementation cast_lm_head_to_fp32
+    chat_template_kwargs chat_template_path completion_only_loss dataset_kwargs dataset_num_proc
+    dataset_text_field delta disable_dropout ds3_gather_for_generation entropy_coef entropy_coef_delta
+    entropy_coef_max entropy_coef_min entropy_target eos_token epsilon epsilon_high eval_packing
+    generation_batch_size generation_kwargs importance_sampling_level learning_rate log_completions
+    log_completions_hub_repo log_multimodal log_unique_prompts loss_type mask_truncated_completions
+    max_completion_length max_length max_tool_calling_iterations min_p model_init_kwargs
+    multi_objective_aggregation num_completions_to_print num_generations num_generations_eval num_iterations
+    off_policy_mask_threshold packing packing_strategy pad_to_multiple_of pad_token padding_free
+    ref_model_mixup_alpha ref_model_sync_steps remove_unused_columns repetition_penalty reward_weights
+    router_aux_loss_coef sapo_temperature_neg sapo_temperature_pos scale_rewards shuffle_dataset
+    steps_per_generation sync_ref_model temperature top_entropy_quantile top_k top_p
+    transformers_continuous_batching_config truncation_mode trust_remote_code use_adaptive_entropy
+    use_bias_correction_kl use_transformers_continuous_batching use_transformers_paged use_vllm vespo_k_neg
+    vespo_k_pos vespo_lambda_neg vespo_lambda_pos vllm_enable_sleep_mode vllm_gpu_memory_utilization
+    vllm_group_port vllm_importance_sampling_cap vllm_importance_sampling_clip_max
+    vllm_importance_sampling_clip_min vllm_importance_sampling_correction vllm_importance_sampling_mode
+    vllm_max_model_length vllm_mode vllm_model_impl vllm_server_base_url vllm_server_host vllm_server_port
+    vllm_server_timeout vllm_structured_outputs_regex vllm_tensor_parallel_size
+""".split()
+)
+
+
 def unknown_setting(key: str, known, cls=None) -> IGRPOError:
     """The error for a setting nobody here takes: why, when it is a TRL/`transformers` setting without a counterpart
     (`TRL_WITHOUT_COUNTERPART` and the class's own `REFUSED`), else the closest known name and the full list."""
     refused = {**TRL_WITHOUT_COUNTERPART, **(class_table(cls, "REFUSED") if cls else {})}
     if key in refused:
         return IGRPOError(f"setting {key!r} (TRL's) has no counterpart here: {refused[key]}")
-    if key in TRAINER_SETTINGS:
-        return IGRPOError(f"setting {key!r} (transformers' Trainer) has no counterpart here: this loop is its own")
+    if key in TRAINER_SETTINGS or key in TRL_SETTINGS:
+        whose = "TRL's" if key in TRL_SETTINGS else "transformers' Trainer"
+        return IGRPOError(f"setting {key!r} ({whose}) has no counterpart here: these loops are the library's own")
     close = difflib.get_close_matches(key, list(known), n=1, cutoff=0.6)
     hint = f"; did you mean {close[0]!r}?" if close else ""
     return IGRPOError(f"unknown setting {key!r}{hint} Known: {', '.join(sorted(set(known)))}")
@@ -332,8 +359,9 @@ def settings_flags(argv: list, *classes, prog: str = "igrpo") -> list:
         ns, rest = parser.parse_known_args(argv)
     except argparse.ArgumentError as e:
         raise IGRPOError(str(e)) from None
-    if rest:
-        raise IGRPOError(f"unknown setting {rest[0]!r} (settings are the config's names, e.g. --learning_rate 1e-6)")
+    if rest:  # the reason (a TRL name without a counterpart) or the closest name, as for files and --set
+        known = [n for c in classes for n in [*(f.name for f in fields(c)), *class_table(c, "ALIASES")]]
+        raise unknown_setting(rest[0].lstrip("-").replace("-", "_"), known, classes[0])
     out = []
     for k, v in vars(ns).items():
         out.append(f"{k}={v}" if isinstance(v, str) else f"{k}={json.dumps(v)}")

@@ -182,6 +182,12 @@ class TrainConfig(GRPOConfig, RunOutputs):
             or any(t not in REWARD_TERMS for t in self.reward_terms)
         ):
             raise IGRPOError(f"unknown reward terms {self.reward_terms!r}; give a list from {list(REWARD_TERMS)}")
+        if isinstance(self.reward_weights, list):  # TRL's form: one weight per reward function, in their order
+            if len(self.reward_weights) != len(self.reward_terms):
+                raise IGRPOError(
+                    f"reward_weights {self.reward_weights} has not one weight per term of {self.reward_terms}"
+                )
+            self.reward_weights = dict(zip(self.reward_terms, self.reward_weights))
         if self.reward_weights is not None and (
             not isinstance(self.reward_weights, dict) or any(t not in REWARD_TERMS for t in self.reward_weights)
         ):
