@@ -6,7 +6,7 @@ imports count), and the seconds to the one-line error are printed as a table and
 The cases are those of `tests/test_bad_inputs.py` plus an unreachable critic on a real run (a tiny Janus built here).
 The target is under 10 s each on a laptop CPU. Run it with nothing else running."""
 
-import argparse, json, platform, subprocess, sys, tempfile, time
+import argparse, json, os, platform, subprocess, sys, tempfile, time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -67,7 +67,9 @@ def main(argv=None) -> int:
             rows.append({"case": name, "seconds": s, "exit": rc, "says": line[:150]})
             print(f"{s:6.2f} s  exit {rc}  {name}: {line[:90]}", flush=True)
     worst = max(r["seconds"] for r in rows)
-    cpu = platform.processor() or platform.machine()
+    from interleaved_grpo.core.config import library_versions
+
+    cpu = f"{library_versions()['cpu']}, {os.cpu_count()} cores ({platform.machine()})"
     result = {"command": "python benchmarks/bad_input_latency.py", "cpu": cpu, "worst_s": worst, "cases": rows}
     Path(args.out).write_text(json.dumps(result, indent=1) + "\n")
     print(f"worst: {worst:.2f} s over {len(rows)} cases -> {args.out}")

@@ -1,9 +1,18 @@
 """Bad input through `igrpo` as a new user types it: each fails with one line naming the culprit (exit 2, no
-traceback) before anything is built, and leaves no run folder behind. How long that takes is measured by
-`benchmarks/bad_input_latency.py`, not here."""
+traceback) before anything is built, and leaves no run folder behind. The command's entry point runs in this process
+(the imports paid once); the first cases also run as a separate process, as a user runs them. How long a refusal takes
+is measured by `benchmarks/bad_input_latency.py`, not here."""
 
 import pytest
 from conftest import run_igrpo
+from interleaved_grpo.cli import main
+
+
+def igrpo(capsys, *args) -> tuple:
+    "(exit code, what it printed on stderr) of `igrpo ARGS` run in this process."
+    code = main(list(args))
+    return code, capsys.readouterr().err
+
 
 BAD_SETTINGS = [
     # (command, extra args, what the one line must say)
@@ -26,12 +35,19 @@ BAD_SETTINGS = [
 
 
 @pytest.mark.parametrize("command,extra,says", BAD_SETTINGS, ids=[" ".join(b[1]) for b in BAD_SETTINGS])
-def test_a_bad_setting_fails_at_once_and_writes_nothing(tmp_path, command, extra, says):
+def test_a_bad_setting_fails_at_once_and_writes_nothing(tmp_path, capsys, command, extra, says):
+    out = tmp_path / "run"
+    code, err = igrpo(capsys, command, "--out", str(out), "--quiet", *extra)
+    assert code == 2 and says in err, err[-2000:]
+    assert len(err.strip().splitlines()) == 1 and not out.exists()
+
+
+@pytest.mark.parametrize("command,extra,says", BAD_SETTINGS[:2], ids=[" ".join(b[1]) for b in BAD_SETTINGS[:2]])
+def test_as_a_separate_process_too(tmp_path, command, extra, says):
     out = tmp_path / "run"
     r = run_igrpo(command, "--out", str(out), "--quiet", *extra)
     assert r.returncode == 2 and says in r.stderr, r.stderr[-2000:]
-    assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
-    assert not out.exists()
+    assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr and not out.exists()
 
 
 @pytest.mark.parametrize(
@@ -44,24 +60,26 @@ def test_a_bad_setting_fails_at_once_and_writes_nothing(tmp_path, command, extra
         ("missing.yaml", None, "cannot read --config"),
     ],
 )
-def test_a_bad_settings_file_is_named_with_its_line(tmp_path, name, text, says):
+def test_a_bad_settings_file_is_named_with_its_line(tmp_path, capsys, name, text, says):
     "A file that does not parse fails with the file and the place, and no run kind is guessed around it."
     if text is not None:
         (tmp_path / name).write_text(text)
     out = tmp_path / "run"
-    r = run_igrpo("train", "--config", str(tmp_path / name), "--out", str(out), "--quiet")
-    assert r.returncode == 2 and says in r.stderr, r.stderr[-2000:]
-    assert len(r.stderr.strip().splitlines()) == 1 and not out.exists()
+    code, err = igrpo(capsys, "train", "--config", str(tmp_path / name), "--out", str(out), "--quiet")
+    assert code == 2 and says in err, err[-2000:]
+    assert len(err.strip().splitlines()) == 1 and not out.exists()
 
 
-def test_no_run_folder_at_all_is_asked_for(tmp_path):
-    r = run_igrpo("train", "--quiet", "--set", "steps=3")
-    assert r.returncode == 2 and "give --out DIR or output_dir" in r.stderr, r.stderr[-2000:]
+def test_no_run_folder_at_all_is_asked_for(capsys):
+    code, err = igrpo(capsys, "train", "--quiet", "--set", "steps=3")
+    assert code == 2 and "give --out DIR or output_dir" in err, err[-2000:]
 
 
-def test_the_listing_of_an_unknown_setting_has_the_real_run_names(tmp_path):
+def test_the_listing_of_an_unknown_setting_has_the_real_run_names(tmp_path, capsys):
     "A real run's unknown setting lists every name the command takes: the loop's and the model, data and servers'."
     (tmp_path / "p.jsonl").write_text('{"id": "a", "prompt": [{"text": "draw.", "image": null}], "n_steps": 1}\n')
-    r = run_igrpo("train", "--out", str(tmp_path / "run"), "--set", f"prompts_file={tmp_path / 'p.jsonl'}", "zzz=1")
-    assert r.returncode == 2 and "unknown setting 'zzz'" in r.stderr
-    assert all(k in r.stderr for k in ("model_name_or_path", "critic_base_url", "per_device_train_batch_size"))
+    code, err = igrpo(
+        capsys, "train", "--out", str(tmp_path / "run"), "--set", f"prompts_file={tmp_path / 'p.jsonl'}", "zzz=1"
+    )
+    assert code == 2 and "unknown setting 'zzz'" in err
+    assert all(k in err for k in ("model_name_or_path", "critic_base_url", "per_device_train_batch_size"))

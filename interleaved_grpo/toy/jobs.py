@@ -218,8 +218,9 @@ def run_train(
     p = get_preset(preset)
     cfg = load_settings(apply_overrides(TrainConfig(), base_overrides), config_file, overrides)
     load_settings(WarmupConfig(), None, warmup_overrides)  # checked before a folder is written
+    out = run_folder(out, cfg)
     state = process_state()  # several processes (accelerate launch): one of them writes shared files
-    out = ensure_writable(run_folder(out, cfg), "output folder")
+    out = ensure_writable(out, "output folder")
     if state.is_main_process:
         (out / "config.json").write_text(json.dumps(asdict(cfg), indent=1))
     with state.main_process_first():  # the main process builds what is missing; the others then load it
