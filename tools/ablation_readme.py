@@ -1,8 +1,8 @@
-"""Regenerate the README's ablation results and their figure from the committed `results/ablations/ablations.json`.
+"""Regenerate RESULTS.md's ablation results and their figure from the committed `results/ablations/ablations.json`.
 
-    python tools/ablation_readme.py [--state results/ablations/ablations.json] [--readme README.md]
+    python tools/ablation_readme.py [--state results/ablations/ablations.json] [--readme RESULTS.md]
 
-Rewrites the part of the README between the ablation markers (`toy.ablate.readme_section`) and draws
+Rewrites the part of RESULTS.md between the ablation markers (`toy.ablate.readme_section`) and draws
 `nbs/images/ablation_curves.png` (`toy.ablate.plot_curves`: validation step accuracy, mean and spread over seeds, for
 every variant with a GRPO run; the rollout rewards are left out because the variants' rewards have different scales).
 `nbs/86_ablate.ipynb` checks that the two agree.
@@ -24,8 +24,8 @@ ROOT = Path(__file__).resolve().parent.parent
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--state", default=str(ROOT / "results" / "ablations" / "ablations.json"))
-    ap.add_argument("--readme", default=str(ROOT / "README.md"))
-    ap.add_argument("--figure", default="nbs/images/ablation_curves.png", help="relative to the README's folder")
+    ap.add_argument("--readme", default=str(ROOT / "RESULTS.md"))
+    ap.add_argument("--figure", default="nbs/images/ablation_curves.png", help="relative to the results file's folder")
     args = ap.parse_args(argv)
     state = json.loads(Path(args.state).read_text())
     readme = Path(args.readme)
@@ -33,7 +33,7 @@ def main(argv=None) -> None:
     fig = plot_curves(state, shown, keys=("val/interleaved_step_acc",))  # rewards differ in scale across variants
     fig.savefig(readme.parent / args.figure, dpi=70)
     readme.write_text(replace_readme_section(readme.read_text(), readme_section(state, args.figure)))
-    print(f"README ablation section and {args.figure} regenerated from {len(state['runs'])} runs")
+    print(f"RESULTS.md ablation section and {args.figure} regenerated from {len(state['runs'])} runs")
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ import json
 import os
 import platform
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -87,6 +88,8 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     os.environ.pop("MPLBACKEND", None)  # the kernel's inline backend draws figures into the outputs
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    if shutil.which("nvidia-smi") is None:  # DeepSpeed's "Setting accelerator to CPU" warning, dated, in the outputs
+        os.environ.setdefault("DS_ACCELERATOR", "cpu")
     # tqdm.auto warns in a kernel without ipywidgets (text bars are what the committed outputs should show anyway)
     quiet = "ignore:IProgress not found"
     os.environ["PYTHONWARNINGS"] = ",".join(filter(None, [os.environ.get("PYTHONWARNINGS"), quiet]))
