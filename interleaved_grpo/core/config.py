@@ -149,7 +149,7 @@ def unknown_setting(key: str, known, cls=None) -> IGRPOError:
         return IGRPOError(f"setting {key!r} (TRL's) has no counterpart here: {refused[key]}")
     if key in TRAINER_SETTINGS or key in TRL_SETTINGS:
         whose = "TRL's" if key in TRL_SETTINGS else "transformers' Trainer"
-        return IGRPOError(f"setting {key!r} ({whose}) has no counterpart here: these loops are the library's own")
+        return IGRPOError(f"setting {key!r} ({whose}) has no counterpart in this command")
     close = difflib.get_close_matches(key, list(known), n=1, cutoff=0.6)
     hint = f"; did you mean {close[0]!r}?" if close else ""
     return IGRPOError(f"unknown setting {key!r}{hint} Known: {', '.join(sorted(set(known)))}")
@@ -283,8 +283,8 @@ class RunOutputs:
     RANGES = {"save_total_limit": ">=0"}
 
     def trackers(self) -> list:
-        """The trackers `report_to` asks for, checked: a name not in `REPORT_TO`, or one whose package is missing
-        (tensorboard, the default, is left out quietly), fails."""
+        """The trackers `report_to` asks for, checked: a name not in `REPORT_TO`, or one whose package is missing, fails
+        (except tensorboard, the default, which `open_trackers` leaves out quietly when it is not installed)."""
         from importlib.util import find_spec
 
         asked = [str(t).lower() for t in self.report_to]
@@ -298,7 +298,7 @@ class RunOutputs:
         missing = [t for t in asked if t != "tensorboard" and find_spec(t) is None]
         if missing:
             raise IGRPOError(f"report_to {missing[0]}: the {missing[0]} package is not installed")
-        return [t for t in asked if t != "tensorboard" or find_spec("tensorboard") is not None]
+        return asked
 
 # %% ../../nbs/81_config.ipynb #aa842a70
 def world_size() -> int:

@@ -153,14 +153,14 @@ class RunLog:
     """`out/metrics.jsonl` (cut back to `start`, the resumed step) and the numbers to accelerate's `trackers`
     (`open_trackers`; default: TensorBoard in `out/tensorboard`); only `main` writes."""
 
-    def __init__(self, out, start: int = 0, main: bool = True, trackers=("tensorboard",), prefix: str = "", **where):
+    def __init__(self, out, start=0, main=True, trackers=("tensorboard",), prefix="", logging_dir=None, run_name=None):
         self.path, self.main, self.prefix, self.trackers = Path(out) / "metrics.jsonl", main, prefix, []
         if not main:
             return
         kept = read_metrics(self.path, upto=start)
         self.path.write_text("".join(json.dumps(r) + "\n" for r in kept))
-        logging_dir = where.get("logging_dir") or Path(out) / "tensorboard"
-        self.trackers = open_trackers(trackers, logging_dir, where.get("run_name") or Path(out).resolve().name)
+        logging_dir = logging_dir or Path(out) / "tensorboard"
+        self.trackers = open_trackers(trackers, logging_dir, run_name or Path(out).resolve().name)
 
     def write(self, row: dict, keys=None):
         "Append `row` (which has a 'step'); `keys` limits the trackers' numbers (default: every number)."

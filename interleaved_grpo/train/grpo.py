@@ -98,11 +98,11 @@ class TrainConfig(GRPOConfig, RunOutputs):
         "fp16": "GRPO trains in float32 or under bf16 autocast (bf16: true)",
     }
     RANGES: ClassVar[dict] = {
-        **{k: ">=1" for k in ("steps", "prompts_per_step", "train_tasks", "save_every", "eval_per_family")},
-        **{k: ">=1" for k in ("text_tokens_per_step",)},
-        **{k: ">=0" for k in ("eval_every", "logprob_chunk_size", "lora_r", "weight_decay")},
-        **{k: ">=0" for k in ("per_device_train_batch_size", "max_completion_length")},
-        **{k: ">0" for k in ("lr", "max_grad_norm", "lora_alpha")},
+        **dict.fromkeys(("steps", "prompts_per_step", "train_tasks", "save_every", "eval_per_family"), ">=1"),
+        **dict.fromkeys(("text_tokens_per_step",), ">=1"),
+        **dict.fromkeys(("eval_every", "logprob_chunk_size", "lora_r", "weight_decay"), ">=0"),
+        **dict.fromkeys(("per_device_train_batch_size", "max_completion_length"), ">=0"),
+        **dict.fromkeys(("lr", "max_grad_norm", "lora_alpha"), ">0"),
         "lora_dropout": "[0,1)",
     }
     # TRL's: completions per process per update; when set, prompts_per_step = this x processes / num_generations

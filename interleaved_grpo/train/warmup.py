@@ -113,7 +113,7 @@ class WarmupConfig(RunOutputs):
             not isinstance(v, (int, float)) or v < 0 for v in self.proportions.values()
         ):
             raise IGRPOError(f"proportions must map sources to weights >= 0, got {self.proportions!r}")
-        if self.n_msr < 0 or self.msr_share < 0 or (self.n_msr > 0) != (self.msr_share > 0):
+        if (self.n_msr > 0) != (self.msr_share > 0):  # ranges: check_ranges above
             raise IGRPOError(
                 f"n_msr and msr_share go together (both 0, or both > 0), got {self.n_msr}, {self.msr_share}"
             )
