@@ -239,7 +239,7 @@ README_END = "<!-- ablation-results:end -->"
 
 
 def readme_section(state: dict, figure: str = "nbs/images/ablation_curves.png") -> str:
-    """The README's ablation results from an `ablations.json` state: one row per claim (verdict, effect, spread, the
+    """RESULTS.md's ablation results from an `ablations.json` state: one row per claim (verdict, effect, spread, the
     paper's numbers), the variants run so far, and the figure, between `README_START` and `README_END`."""
     summary = summarize(state["runs"])
     claims = judge_claims(summary)
@@ -271,7 +271,7 @@ def readme_section(state: dict, figure: str = "nbs/images/ablation_curves.png") 
 def replace_readme_section(text: str, section: str) -> str:
     "`text` (a README) with the part between the markers replaced by `section`; the markers must be there once."
     if text.count(README_START) != 1 or text.count(README_END) != 1:
-        raise IGRPOError(f"the README needs the markers {README_START!r} and {README_END!r} exactly once")
+        raise IGRPOError(f"RESULTS.md needs the markers {README_START!r} and {README_END!r} exactly once")
     head, rest = text.split(README_START)
     return head + section + rest.split(README_END, 1)[1]
 
