@@ -21,7 +21,8 @@ from interleaved_grpo.toy.assets import toy_assets
 from interleaved_grpo.core.config import apply_overrides
 from interleaved_grpo.toy.jobs import recipe_overrides, toy_warmup_data, toy_warmup_policy
 from interleaved_grpo.train.data import WarmupCollator
-from interleaved_grpo.train.grpo import PolicyScorer, TrainConfig
+from interleaved_grpo.train.grpo import TrainConfig
+from interleaved_grpo.train.setup import PolicyScorer
 from interleaved_grpo.train.warmup import TokenScorer, WarmupConfig, batch_indices, compile_scorer, sft_step
 
 

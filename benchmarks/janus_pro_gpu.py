@@ -23,7 +23,8 @@ from interleaved_grpo.core.model import JanusAdapter, tiny_janus_config
 from interleaved_grpo.core.trajectory import TokenSpec, Encoded, collate, TEXT, IMAGE, SPECIAL
 from interleaved_grpo.core.decoding import generate, SamplingConfig
 from interleaved_grpo.rl.grpo import grpo_loss
-from interleaved_grpo.train.grpo import PolicyScorer, TrainConfig
+from interleaved_grpo.train.grpo import TrainConfig
+from interleaved_grpo.train.setup import PolicyScorer
 from interleaved_grpo.train.warmup import compile_scorer
 
 PEAK_BF16 = {"H100": 989e12, "H200": 989e12, "A100": 312e12}  # dense bf16 tensor-core FLOP/s

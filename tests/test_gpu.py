@@ -49,7 +49,8 @@ def test_cuda_graph_decoding_gives_the_eager_answers(picture):
 
 def test_the_bf16_rollout_copy_follows_the_trained_weights():
     from interleaved_grpo.core.policy import Policy
-    from interleaved_grpo.train.grpo import RolloutWeights, TrainConfig
+    from interleaved_grpo.train.grpo import TrainConfig
+    from interleaved_grpo.train.setup import RolloutWeights
 
     m = _model()
     policy = Policy(m, None, None, SPEC)
