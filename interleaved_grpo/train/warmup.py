@@ -35,8 +35,8 @@ from interleaved_grpo.train.sharding import (
 # %% auto #0
 __all__ = ['PROMPT_PICTURE_MODES', 'PASS_COST', 'WarmupConfig', 'set_prompt_pictures', 'batch_indices', 'TokenScorer',
            'compile_scorer', 'target_masks', 'target_counts', 'sft_losses', 'row_nll', 'source_sums', 'source_losses',
-           'split_by_length', 'length_parts', 'sft_step', 'train_warmup', 'plot_losses', 'plot_source_losses',
-           'save_loss_figures']
+           'split_by_length', 'length_parts', 'sft_step', 'WarmupRun', 'train_warmup', 'plot_losses',
+           'plot_source_losses', 'save_loss_figures']
 
 # %% ../../nbs/09_warmup.ipynb #49f758f9
 PROMPT_PICTURE_MODES = ("auto", "codes", "understanding")
@@ -341,7 +341,112 @@ def _sharded_warmup(policy, acc):
     policy.model.uniform_calls = True  # the trained model only: the copy runs as a plain model
     return writer
 
-# %% ../../nbs/09_warmup.ipynb #c0db598f
+# %% ../../nbs/09_warmup.ipynb #8c79fe69
+@dataclass
+class WarmupRun:
+    "What the warm-up loop steps, as `_warmup_setup` prepared it."
+
+    policy: Policy  # the policy being trained (the checkpoint's when resuming)
+    scorer: torch.nn.Module  # its `TokenScorer`, as the accelerator prepared it
+    opt: object  # the optimizer, as prepared
+    sched: object  # the learning-rate schedule: the loop's own, stepped once per update
+    moments: object  # what checkpoints read the Adam state through: `opt`, or a `ZeroOptimizerState`
+    writer: Policy | None = None  # ZeRO-3: the whole copy that checkpoints are written through
+    start: int = 0  # the first step to run
+
+# %% ../../nbs/09_warmup.ipynb #1ae5c499
+def _warmup_accelerator(cfg: WarmupConfig):
+    "accelerate's `Accelerator` for the warm-up: data parallel or DeepSpeed ZeRO-3 (FSDP is refused)."
+    from accelerate import Accelerator, DistributedDataParallelKwargs
+    from accelerate.utils import DistributedType
+
+    process_state()  # CPU processes recognised as such (torchrun on a machine without a GPU)
+    # the vision tower and VQ-VAE take no part in the loss: DDP must not wait for their gradients
+    ddp = DistributedDataParallelKwargs(find_unused_parameters=True)
+    acc = Accelerator(
+        mixed_precision=cfg.mixed_precision, gradient_accumulation_steps=cfg.grad_accum, kwargs_handlers=[ddp]
+    )
+    if acc.distributed_type == DistributedType.FSDP:
+        raise IGRPOError(
+            "the warm-up does not run under FSDP: shard it with configs/accelerate/deepspeed_zero3.yaml, "
+            "or run it data parallel (configs/accelerate/ddp.yaml)"
+        )
+    return acc
+
+# %% ../../nbs/09_warmup.ipynb #15c2ed0b
+def _warmup_setup(policy: Policy, cfg: WarmupConfig, ck, zero: bool, acc, say) -> WarmupRun:
+    """The policy (the checkpoint `ck`'s when resuming), its scorer, AdamW and the cosine schedule under `acc`, and the
+    step to start at; under ZeRO-3 (`zero`) the Adam moments go through DeepSpeed's partitions."""
+    from transformers import get_cosine_schedule_with_warmup
+
+    if ck is not None:
+        policy = Policy.load(ck / "policy")
+    if cfg.gradient_checkpointing:
+        policy.model.enable_gradient_checkpointing()
+    scorer = TokenScorer(policy.model, cfg.logprob_chunk_size)
+    if cfg.torch_compile:
+        compile_scorer(scorer, acc.device, "DeepSpeed ZeRO-3" if zero else "")
+    params = list(scorer.parameters())  # what an unsharded run's optimizer holds: checkpoints index its moments
+    writer = _sharded_warmup(policy, acc) if zero else None
+    trained = [p for p in params if p.requires_grad] if zero else params
+    # foreach: as on GPUs, also on a CPU, where torch would step tensor by tensor (same numbers; the toy's Adam step
+    # 1.4x faster)
+    opt = torch.optim.AdamW(
+        trained, lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.98), foreach=not zero or None
+    )
+    groups = [{**g, "params": list(range(len(params)))} for g in opt.state_dict()["param_groups"]]
+    sched = get_cosine_schedule_with_warmup(opt, cfg.warmup_steps, cfg.steps)
+    start = 0
+    if ck is not None and not zero:
+        start = load_trainer_state(ck, opt, sched)["step"]
+        say(f"resuming from {ck} at step {start}")
+    if zero:
+        fill_deepspeed_config(acc, max(1, cfg.batch_size // acc.num_processes), cfg.max_grad_norm, cfg.grad_accum)
+    # the schedule stays the loop's own: accelerate would step a prepared one once per process at every update, so on 8
+    # GPUs the cosine would end at an eighth of the run and climb again
+    scorer, opt = acc.prepare(scorer, opt)
+    run = WarmupRun(policy, scorer, opt, sched, opt, writer, start)
+    if zero:
+        run.moments = ZeroOptimizerState(opt, params, groups, acc.is_main_process)
+        say(f"DeepSpeed ZeRO-3 over {acc.num_processes} processes")
+    if ck is not None and zero:  # into DeepSpeed's partitions, so after `prepare`
+        run.start = load_trainer_state(ck, run.moments, sched)["step"]
+        say(f"resuming from {ck} at step {run.start}")
+    return run
+
+# %% ../../nbs/09_warmup.ipynb #87548444
+def _warmup_row(L: dict, run: WarmupRun, done: int, ntok: int, t0: float, window: list, acc) -> dict:
+    "The log row after update `done`: the losses, the rate, speed and memory, and each source's NLL over `window`."
+    row = dict(
+        step=done,
+        **{k: round(float(v.detach()), 5) for k, v in L.items()},
+        lr=run.sched.get_last_lr()[0],
+        tokens_per_s=round(ntok / max(time.time() - t0, 1e-9), 1),
+        step_s=round((time.time() - t0) / (done - run.start), 3),
+        **peak_memory(acc.device),
+        **source_losses(window),
+    )
+    window.clear()
+    return row
+
+# %% ../../nbs/09_warmup.ipynb #22eaa4ab
+def _save_warmup(out: Path, done: int, run: WarmupRun, cfg: WarmupConfig, acc) -> None:
+    """Checkpoint update `done` once every process got there; under ZeRO-3 every process gathers the weights and Adam
+    moments and the main process writes them through the whole copy."""
+    extra, keep = {"config": asdict(cfg)}, cfg.save_total_limit  # what each checkpoint records; how many are kept
+    acc.wait_for_everyone()
+    if run.writer is not None:
+        state = gather_state_dict(run.policy.model, keep=acc.is_main_process)
+        whole_moments = GatheredOptimizerState(run.moments, keep=acc.is_main_process)
+        if acc.is_main_process:
+            run.writer.model.load_state_dict(state)
+            save_checkpoint(
+                out / "checkpoints", done, run.writer.save, whole_moments, run.sched, extra=extra, keep=keep
+            )
+    elif acc.is_main_process:
+        save_checkpoint(out / "checkpoints", done, run.policy.save, run.opt, run.sched, extra=extra, keep=keep)
+
+# %% ../../nbs/09_warmup.ipynb #4a3632e9
 def train_warmup(
     out,
     policy: Policy,
@@ -357,108 +462,51 @@ def train_warmup(
     (demonstrations). Each log row has the mean NLL per target of each source (`loss/SOURCE`) over the steps since
     the row before, on this process's rows. Data parallel, or sharded by DeepSpeed ZeRO-3 (accelerate's config; see
     `_sharded_warmup`)."""
-    from accelerate import Accelerator, DistributedDataParallelKwargs
-    from accelerate.utils import DistributedType
-    from transformers import get_cosine_schedule_with_warmup
     from tqdm.auto import tqdm
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    process_state()  # CPU processes recognised as such (torchrun on a machine without a GPU)
-    # the vision tower and VQ-VAE take no part in the loss: DDP must not wait for their gradients
-    ddp = DistributedDataParallelKwargs(find_unused_parameters=True)
-    acc = Accelerator(
-        mixed_precision=cfg.mixed_precision, gradient_accumulation_steps=cfg.grad_accum, kwargs_handlers=[ddp]
-    )
-    if acc.distributed_type == DistributedType.FSDP:
-        raise IGRPOError(
-            "the warm-up does not run under FSDP: shard it with configs/accelerate/deepspeed_zero3.yaml, "
-            "or run it data parallel (configs/accelerate/ddp.yaml)"
-        )
+    acc = _warmup_accelerator(cfg)
     zero = zero3_run(acc)  # before a checkpoint is loaded: it must load whole
     coll = WarmupCollator(policy.spec.pad_id, cfg.cond_dropout, cfg.seed, policy.prompt_understand())
     say = log if acc.is_main_process else (lambda m: None)
-    ck_root, start = out / "checkpoints", 0
-    ck = latest_checkpoint(ck_root) if resume else None
+    ck = latest_checkpoint(out / "checkpoints") if resume else None
     if resume and ck is None:
-        say(f"no checkpoint in {ck_root}; starting from scratch")
-    if ck is not None:
-        policy = Policy.load(ck / "policy")
-    if cfg.gradient_checkpointing:
-        policy.model.enable_gradient_checkpointing()
-    scorer = TokenScorer(policy.model, cfg.logprob_chunk_size)
-    if cfg.torch_compile:
-        compile_scorer(scorer, acc.device, "DeepSpeed ZeRO-3" if zero else "")
-    params = list(scorer.parameters())  # what an unsharded run's optimizer holds: checkpoints index its moments
-    writer = _sharded_warmup(policy, acc) if zero else None
-    trained = [p for p in params if p.requires_grad] if zero else params
-    # foreach: as on GPUs, also on a CPU, where torch would step tensor by tensor (same numbers; the toy's Adam step
-    # 1.4x faster)
-    foreach = None if zero else True
-    opt = torch.optim.AdamW(trained, lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.98), foreach=foreach)
-    groups = [{**g, "params": list(range(len(params)))} for g in opt.state_dict()["param_groups"]]
-    sched = get_cosine_schedule_with_warmup(opt, cfg.warmup_steps, cfg.steps)
-    if ck is not None and not zero:
-        start = load_trainer_state(ck, opt, sched)["step"]
-        say(f"resuming from {ck} at step {start}")
-    if zero:
-        fill_deepspeed_config(acc, max(1, cfg.batch_size // acc.num_processes), cfg.max_grad_norm, cfg.grad_accum)
-    # the schedule stays the loop's own: accelerate would step a prepared one once per process at every update, so on 8
-    # GPUs the cosine would end at an eighth of the run and climb again
-    scorer, opt = acc.prepare(scorer, opt)
-    moments = ZeroOptimizerState(opt, params, groups, acc.is_main_process) if zero else opt
-    if zero:
-        say(f"DeepSpeed ZeRO-3 over {acc.num_processes} processes")
-    if ck is not None and zero:  # into DeepSpeed's partitions, so after `prepare`
-        start = load_trainer_state(ck, moments, sched)["step"]
-        say(f"resuming from {ck} at step {start}")
+        say(f"no checkpoint in {out / 'checkpoints'}; starting from scratch")
+    run = _warmup_setup(policy, cfg, ck, zero, acc, say)
     runlog = RunLog(
-        out, start, acc.is_main_process, cfg.trackers(), "warmup/", logging_dir=cfg.logging_dir, run_name=cfg.run_name
+        out,
+        run.start,
+        acc.is_main_process,
+        cfg.trackers(),
+        "warmup/",
+        logging_dir=cfg.logging_dir,
+        run_name=cfg.run_name,
     )
     (out / "warmup_config.json").write_text(json.dumps(asdict(cfg), indent=1))
-    extra, keep = {"config": asdict(cfg)}, cfg.save_total_limit  # what each checkpoint records; how many are kept
     off = not (progress and acc.is_main_process)
-    bar = tqdm(range(start, cfg.steps), initial=start, total=cfg.steps, desc="warm-up", disable=off, mininterval=1.0)
+    bar = tqdm(
+        range(run.start, cfg.steps), initial=run.start, total=cfg.steps, desc="warm-up", disable=off, mininterval=1.0
+    )
     t0, ntok, window = time.time(), 0, []  # window: each pass's row NLLs since the last log row (`source_losses`)
     for step in bar:
-        L, n = sft_step(scorer, data, coll, step, cfg, acc, opt, sched, by_source=window)
+        L, n = sft_step(run.scorer, data, coll, step, cfg, acc, run.opt, run.sched, by_source=window)
         ntok, done = ntok + n, step + 1
         if done % cfg.log_every == 0 or done == cfg.steps:
-            row = dict(
-                step=done,
-                **{k: round(float(v.detach()), 5) for k, v in L.items()},
-                lr=sched.get_last_lr()[0],
-                tokens_per_s=round(ntok / max(time.time() - t0, 1e-9), 1),
-                step_s=round((time.time() - t0) / (done - start), 3),
-                **peak_memory(acc.device),
-                **source_losses(window),
-            )
-            window.clear()
+            row = _warmup_row(L, run, done, ntok, t0, window, acc)
             runlog.write(row, keys=("loss", "text_loss", "image_loss", "lr"))
-            bar.set_postfix(
-                loss=f"{row['loss']:.3f}",
-                text=f"{row['text_loss']:.3f}",
-                image=f"{row['image_loss']:.3f}",
-                refresh=False,
-            )
+            losses = {k: f"{row[k]:.3f}" for k in ("loss", "text_loss", "image_loss")}
+            bar.set_postfix(loss=losses["loss"], text=losses["text_loss"], image=losses["image_loss"], refresh=False)
         if done % cfg.save_every == 0 or done == cfg.steps:
-            acc.wait_for_everyone()
-            if zero:  # every process gathers, the main process writes through the whole copy
-                state = gather_state_dict(policy.model, keep=acc.is_main_process)
-                whole_moments = GatheredOptimizerState(moments, keep=acc.is_main_process)
-                if acc.is_main_process:
-                    writer.model.load_state_dict(state)
-                    save_checkpoint(ck_root, done, writer.save, whole_moments, sched, extra=extra, keep=keep)
-            elif acc.is_main_process:
-                save_checkpoint(ck_root, done, policy.save, opt, sched, extra=extra, keep=keep)
-        if stop_after is not None and done - start >= stop_after:
+            _save_warmup(out, done, run, cfg, acc)
+        if stop_after is not None and done - run.start >= stop_after:
             break
     runlog.close()
-    policy.model = acc.unwrap_model(scorer).model
+    run.policy.model = acc.unwrap_model(run.scorer).model
     if zero:  # the trained weights, whole, on every process
-        writer.model.load_state_dict(gather_state_dict(policy.model))
-        return writer
-    return policy
+        run.writer.model.load_state_dict(gather_state_dict(run.policy.model))
+        return run.writer
+    return run.policy
 
 # %% ../../nbs/09_warmup.ipynb #59a9d365
 def plot_losses(metrics_path, ax=None):
