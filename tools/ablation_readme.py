@@ -2,23 +2,26 @@
 
     python tools/ablation_readme.py [--state results/ablations/ablations.json] [--readme RESULTS.md]
 
-Rewrites the part of RESULTS.md between the ablation markers (`toy.ablate.readme_section`) and draws
-`nbs/images/ablation_curves.png` (`toy.ablate.plot_curves`: validation step accuracy, mean and spread over seeds, for
+Rewrites the part of RESULTS.md between the ablation markers (`readme_section` in `research/ablation_research.py`)
+and draws `nbs/images/ablation_curves.png` (`plot_curves` there: validation step accuracy, mean and spread over seeds, for
 every variant with a GRPO run; the rollout rewards are left out because the variants' rewards have different scales).
-`nbs/86_ablate.ipynb` checks that the two agree.
+`research/ablations.ipynb` checks that the two agree.
 """
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")
 
-from interleaved_grpo.toy.ablate import VARIANTS, plot_curves, readme_section, replace_readme_section  # noqa: E402
-
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "research"))  # the research helpers are not part of the library
+
+from ablation_research import plot_curves, readme_section, replace_readme_section  # noqa: E402
+from interleaved_grpo.toy.ablate import VARIANTS  # noqa: E402
 
 
 def main(argv=None) -> None:
