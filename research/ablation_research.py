@@ -1,7 +1,7 @@
 """Research helpers for the toy ablations, not part of the library: the RESULTS.md ablation section
 (`tools/ablation_readme.py`), learning curves across seeds, the CFG table, run diagnostics, before/after picture grids,
-MSR step diagnosis and recipe comparisons. Used by `research/ablations.ipynb`; moved out of `interleaved_grpo.toy.ablate`,
-which keeps the runner and the claims table."""
+MSR step diagnosis and recipe comparisons. Used by `research/ablations.ipynb`; moved out of
+`interleaved_grpo.toy.ablate`, which keeps the runner and the claims table."""
 
 from __future__ import annotations
 from interleaved_grpo.core.errors import IGRPOError

@@ -348,7 +348,7 @@ def test_shipped_configs_name_only_known_settings(name):
 
 @pytest.mark.parametrize("name", ["ddp", "fsdp2", "deepspeed_zero3"])
 def test_shipped_accelerate_configs_load(name):
-    "accelerate reads each shipped launcher config, and the DeepSpeed one asks for ZeRO stage 3 (the one the loop runs)."
+    "accelerate reads each shipped launcher config, and the DeepSpeed one asks for ZeRO stage 3 (the loop's stage)."
     from accelerate.commands.config.config_args import load_config_from_file
 
     cfg = load_config_from_file(str(Path(__file__).resolve().parents[1] / "configs" / "accelerate" / f"{name}.yaml"))

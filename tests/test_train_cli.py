@@ -223,7 +223,7 @@ def test_compiled_scoring_trains_like_eager(fresh_cache, tmp_path):
 def test_the_default_recipe_comes_before_the_users_settings(fresh_cache, tmp_path, monkeypatch):
     """Without --recipe the toy run takes the default recipe (`DEFAULT_RECIPE`): its warm-up settings come before
     --warmup-set and its GRPO settings before --set, so the user's win and the recipe's others hold."""
-    from interleaved_grpo.toy.jobs import DEFAULT_RECIPE, TOY_GRPO_RECIPES, recipe_overrides, warmup_folder
+    from interleaved_grpo.toy.jobs import DEFAULT_RECIPE, TOY_RECIPES, recipe_overrides, warmup_folder
 
     no_recipe = WARMUP[WARMUP.index("--warmup-set") :]
     out = tmp_path / "run"
@@ -231,9 +231,9 @@ def test_the_default_recipe_comes_before_the_users_settings(fresh_cache, tmp_pat
     r = run_igrpo(*args, env={"IGRPO_CACHE": str(fresh_cache)})
     assert r.returncode == 0, r.stderr[-3000:]
     cfg = json.loads((out / "config.json").read_text())
-    recipe = dict(s.split("=", 1) for s in TOY_GRPO_RECIPES[DEFAULT_RECIPE])
+    recipe = TOY_RECIPES[DEFAULT_RECIPE].grpo
     assert cfg["steps"] == 1 and cfg["save_every"] == 2  # --set wins over the recipe
-    assert cfg["lr"] == float(recipe["lr"]) and cfg["lr"] != 3e-5  # the recipe's learning rate, not the default's
+    assert cfg["lr"] == recipe["lr"] and cfg["lr"] != 3e-5  # the recipe's learning rate, not the default's
     monkeypatch.setenv("IGRPO_CACHE", str(fresh_cache))
     folder = warmup_folder("toy", recipe_overrides(DEFAULT_RECIPE, no_recipe[1:]))
     wcfg = json.loads((folder / "warmup_config.json").read_text())

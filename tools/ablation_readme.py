@@ -3,8 +3,9 @@
     python tools/ablation_readme.py [--state results/ablations/ablations.json] [--readme RESULTS.md]
 
 Rewrites the part of RESULTS.md between the ablation markers (`readme_section` in `research/ablation_research.py`)
-and draws `nbs/images/ablation_curves.png` (`plot_curves` there: validation step accuracy, mean and spread over seeds, for
-every variant with a GRPO run; the rollout rewards are left out because the variants' rewards have different scales).
+and draws `nbs/images/ablation_curves.png` (`plot_curves` there: validation step accuracy, mean and spread over
+seeds, for every variant with a GRPO run; the rollout rewards are left out because the variants' rewards have different
+scales).
 `research/ablations.ipynb` checks that the two agree.
 """
 

@@ -5,14 +5,15 @@
 # %% ../../nbs/81_config.ipynb #0dbc3395
 from __future__ import annotations
 import difflib, json, os
-from dataclasses import dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields, is_dataclass
 from pathlib import Path
 from .errors import IGRPOError
 
 # %% auto #0
 __all__ = ['TRL_WITHOUT_COUNTERPART', 'TRAINER_SETTINGS', 'TRL_SETTINGS', 'REPORT_TO', 'VERSIONED', 'class_table',
            'unknown_setting', 'apply_overrides', 'read_settings_file', 'load_settings', 'check_ranges', 'RunOutputs',
-           'world_size', 'run_folder', 'settings_flags', 'process_state', 'library_versions']
+           'world_size', 'run_folder', 'settings_flags', 'process_state', 'setting_notes', 'trl_name',
+           'settings_reference', 'library_versions']
 
 # %% ../../nbs/81_config.ipynb #15027f42
 def _parse_value(v: str):
@@ -380,6 +381,48 @@ def process_state():
     if parse_flag_from_env("ACCELERATE_USE_DEEPSPEED") and several and not torch.cuda.is_available():
         return PartialState(backend="gloo")
     return PartialState(cpu=parse_flag_from_env("ACCELERATE_USE_CPU") or (several and not torch.cuda.is_available()))
+
+# %% ../../nbs/81_config.ipynb #cb71b90a
+def setting_notes(cls) -> dict:
+    """{field: its comment} over `cls` and the dataclasses it extends: the comment lines right above the field's line,
+    then the comment at its end."""
+    import inspect, re
+
+    notes = {}
+    for klass in reversed(cls.__mro__):
+        names = {f.name for f in fields(klass)} if is_dataclass(klass) else set()
+        above = []
+        for line in inspect.getsource(klass).splitlines()[1:] if names else []:
+            if line.strip().startswith("#"):
+                above.append(line.strip().lstrip("#").strip())
+                continue
+            m = re.match(r"    (\w+)\s*:[^#]*?(?:#\s*(.*))?$", line)
+            if m and m.group(1) in names and " ".join(above + [m.group(2) or ""]).strip():
+                notes[m.group(1)] = " ".join(above + [m.group(2) or ""]).strip()
+            above = []
+    return notes
+
+# %% ../../nbs/81_config.ipynb #af217065
+def trl_name(cls, name: str) -> str:
+    """TRL's name for setting `name` of `cls`: the names that alias it (`ALIASES`) or switch it (`CONVERTED`), else
+    the same name where TRL or `transformers`' Trainer has it, else ''."""
+    theirs = [k for k, v in class_table(cls, "ALIASES").items() if v == name]
+    theirs += [k for k, (target, _) in class_table(cls, "CONVERTED").items() if target == name]
+    if not theirs and name in TRL_SETTINGS | TRAINER_SETTINGS:
+        theirs = [name]
+    return " / ".join(theirs)
+
+# %% ../../nbs/81_config.ipynb #2a8a1af3
+def settings_reference(cls) -> str:
+    "A Markdown table of `cls`'s settings: name, default (as JSON), TRL's name, and the first sentence of its comment."
+    notes = setting_notes(cls)
+    rows = ["| setting | default | TRL's name | meaning |", "|---|---|---|---|"]
+    for f in fields(cls):
+        default = f.default if f.default is not MISSING else f.default_factory()
+        trl = trl_name(cls, f.name)
+        meaning = notes.get(f.name, "").split(". ")[0].replace("|", "\\|")
+        rows.append(f"| `{f.name}` | `{json.dumps(default)}` | {f'`{trl}`' if trl else ''} | {meaning} |")
+    return "\n".join(rows)
 
 # %% ../../nbs/81_config.ipynb #d5eb899a
 def _cpu_name() -> str:

@@ -25,13 +25,13 @@ class GRPOConfig:
     scale_rewards: str = "group"  # group / batch / none
     num_iterations: int = 1  # updates per rollout batch
     temperature: float = 1.0
-    reward_weights: dict | None = None
+    reward_weights: dict | None = None  # weight per reward term (None: 1 each; the loop resolves its own)
     process_rewards: bool = True  # per-step rewards (False: outcome only)
     # process rewards: normalise step j across the group's answers that have a step j ("per_step"), or every step
     # reward of the group together ("pooled", DeepSeekMath's process supervision)
     step_normalization: str = "per_step"
     image_logprob: str = "cfg_detached_uncond"  # how image codes are scored: no_cfg / cfg / cfg_detached_uncond
-    cfg_scale: float = 3.0
+    cfg_scale: float = 3.0  # classifier-free guidance of the pictures sampled in rollouts
     RANGES = {  # checked by `check_ranges` (81_config)
         "beta": ">=0",
         "epsilon": ">=0",

@@ -70,27 +70,33 @@ class TrainConfig(GRPOConfig, RunOutputs):
         **dict.fromkeys(("lr", "max_grad_norm", "lora_alpha"), ">0"),
         "lora_dropout": "[0,1)",
     }
+    # why a default differs from `GRPOConfig`'s (the table of defaults in configs/README.md, `toy.jobs.defaults_table`)
+    WHY: ClassVar[dict] = {
+        "temperature": "more groups with spread on the toy; the log-probs are scored at the same temperature",
+        "image_logprob": "the conditional image head: steadier on the toy than the guided distribution it sampled from",
+        "reward_weights": "r_d carries the step-by-step signal: weighted 2 when no weights are given",
+    }
     # TRL's: completions per process per update; when set, prompts_per_step = this x processes / num_generations
     per_device_train_batch_size: int = 0
     # TRL's: at most this many tokens per answer (0: the budget of the prompt's step count, `answer_budget`)
     max_completion_length: int = 0
-    steps: int = 200
+    steps: int = 200  # GRPO updates
     prompts_per_step: int = 16  # prompts per step (x num_generations answers)
-    lr: float = 3e-5
+    lr: float = 3e-5  # AdamW learning rate
     # the learning rate over the run (TRL's name): "constant" (this loop's default, as the recipes measured it),
     # "linear" (TRL's default: down to 0 after the last update) or "cosine"; no warm-up
     lr_scheduler_type: str = "constant"
     temperature: float = 1.2  # rollout sampling temperature (log-probs are scored at the same temperature)
     image_logprob: str = "no_cfg"  # rollouts sample pictures with CFG; the update scores the conditional image head
-    weight_decay: float = 0.0
-    max_grad_norm: float = 1.0
+    weight_decay: float = 0.0  # AdamW weight decay
+    max_grad_norm: float = 1.0  # gradients clipped to this global norm
     train_tasks: int = 2000  # pool of training prompts
-    save_every: int = 50
-    eval_every: int = 50
-    eval_per_family: int = 40
+    save_every: int = 50  # updates between checkpoints
+    eval_every: int = 50  # updates between evaluations on the val split (0: none)
+    eval_per_family: int = 40  # val and test prompts per task family in evaluations and the report
     # model selection on the *val* split at each evaluation (see below); the test split stays unseen
     keep_best: bool = True
-    seed: int = 0
+    seed: int = 0  # the training prompts drawn, every sampled answer, LoRA's initial adapters
     mixed_precision: str = "no"  # "bf16" on GPUs: rollouts, reference and policy scoring run under autocast
     # recompute activations in the backward pass (needed for Janus-Pro-1B micro-batches >= 8 on 80 GB)
     gradient_checkpointing: bool = False
@@ -107,9 +113,9 @@ class TrainConfig(GRPOConfig, RunOutputs):
     torch_compile: bool = False
     # LoRA (peft): rank 0 trains every weight; else adapters of this rank on the backbone, the base is the reference
     lora_r: int = 0
-    lora_alpha: float = 16.0
-    lora_dropout: float = 0.0
-    lora_target_modules: list = field(default_factory=lambda: list(LLAMA_LINEAR))
+    lora_alpha: float = 16.0  # LoRA scaling: the adapters' update is multiplied by lora_alpha / lora_r
+    lora_dropout: float = 0.0  # dropout on the adapters' input
+    lora_target_modules: list = field(default_factory=lambda: list(LLAMA_LINEAR))  # linear layers given adapters
     # "full_shard": FSDP2 over the processes, applied by the loop (for CPU processes, where accelerate refuses FSDP;
     # on GPUs an accelerate FSDP config does the same). "" : no sharding unless accelerate's config asks for it
     fsdp: str = ""

@@ -30,9 +30,9 @@ from interleaved_grpo.train.sharding import (
 )
 
 # %% auto #0
-__all__ = ['SHARDINGS', 'PREPARE', 'PolicyScorer', 'BaseScorer', 'RolloutWeights', 'PreparedRun', 'sharding_of', 'start_full',
-           'start_lora', 'prepare_none', 'prepare_fsdp_accelerate', 'prepare_fsdp_loop', 'prepare_zero3',
-           'resume_state', 'prepare_run', 'save_step', 'save_sharded_step']
+__all__ = ['PolicyScorer', 'BaseScorer', 'RolloutWeights', 'PreparedRun', 'sharding_of', 'start_full', 'start_lora',
+           'prepare_none', 'prepare_fsdp_accelerate', 'prepare_fsdp_loop', 'prepare_zero3', 'resume_state',
+           'prepare_run', 'save_step', 'save_sharded_step']
 
 # %% ../../nbs/25_loop_setup.ipynb #562cf7f8
 class PolicyScorer(torch.nn.Module):
@@ -133,9 +133,6 @@ class PreparedRun:
     sharding: str = "none"  # `sharding_of`
 
 # %% ../../nbs/25_loop_setup.ipynb #3b81955f
-SHARDINGS = ("none", "fsdp_accelerate", "fsdp_loop", "zero3")
-
-
 def sharding_of(acc, cfg) -> str:
     """How the run splits its weights: "zero3" (DeepSpeed ZeRO-3 by accelerate's config), "fsdp_accelerate" (FSDP2 by
     accelerate's config), "fsdp_loop" (`cfg.fsdp` over several processes, applied by the loop: accelerate refuses FSDP
@@ -254,7 +251,7 @@ def prepare_zero3(run: PreparedRun, ref_model, cfg, acc, say) -> PreparedRun:
     return replace(run, scorer=scorer, ref_scorer=ref, opt=opt, moments=moments)
 
 # %% ../../nbs/25_loop_setup.ipynb #06fe3c86
-PREPARE = {
+_PREPARE = {
     "none": prepare_none,
     "fsdp_accelerate": prepare_fsdp_accelerate,
     "fsdp_loop": prepare_fsdp_loop,
@@ -293,7 +290,7 @@ def prepare_run(policy, cfg, out: Path, resume: bool, acc, say=print) -> Prepare
         policy.model.enable_gradient_checkpointing()
     if cfg.torch_compile:
         _compile(run, cfg, acc.device)
-    run = PREPARE[sharding](run, ref_model, cfg, acc, say)
+    run = _PREPARE[sharding](run, ref_model, cfg, acc, say)
     run.policy.model = acc.unwrap_model(run.scorer).model
     if ck is not None:
         run.start = resume_state(ck, run.moments, sharding)

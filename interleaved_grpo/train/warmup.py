@@ -71,33 +71,33 @@ class WarmupConfig(RunOutputs):
     # toy: extra multi-step-reasoning (MSR) stories, a source of their own drawn with weight `msr_share` beside
     # `proportions` (0: none, the recipe of the committed ablation)
     n_msr: int = 0
-    msr_share: float = 0.0
+    msr_share: float = 0.0  # toy: the weight the MSR stories are drawn with, beside `proportions`
     # how those stories' actions are drawn: "uniform" (as the benchmark's tasks: mostly additions) or "balanced"
     # (each kind of edit alike; `toy.world.make_tasks`)
     msr_kinds: str = "uniform"
-    n_understanding: int = 4000
-    n_t2i: int = 4000
-    proportions: dict = field(default_factory=lambda: dict(PAPER_PROPORTIONS))
-    steps: int = 2000
-    batch_size: int = 32
-    grad_accum: int = 1
+    n_understanding: int = 4000  # toy: understanding examples (a picture in, its caption out)
+    n_t2i: int = 4000  # toy: text-to-image examples (a caption in, its picture out)
+    proportions: dict = field(default_factory=lambda: dict(PAPER_PROPORTIONS))  # sampling weight of each source
+    steps: int = 2000  # optimizer updates
+    batch_size: int = 32  # rows per update over all processes
+    grad_accum: int = 1  # micro-batches per update
     # a micro-batch runs as up to this many passes over rows of similar length (`split_by_length`): less padding, the
     # same gradient up to float rounding (1: one padded pass, the path the committed toy results were trained on)
     length_groups: int = 1
-    lr: float = 2e-3
-    warmup_steps: int = 100
-    weight_decay: float = 0.01
-    max_grad_norm: float = 1.0
+    lr: float = 2e-3  # peak learning rate of the cosine schedule
+    warmup_steps: int = 100  # updates of linear learning-rate warm-up before the cosine decay
+    weight_decay: float = 0.01  # AdamW weight decay
+    max_grad_norm: float = 1.0  # gradients clipped to this global norm
     mixed_precision: str = "no"  # no / bf16 / fp16 (accelerate)
     cond_dropout: float = 0.1  # prompt text dropped, for classifier-free guidance
-    save_every: int = 250
-    log_every: int = 10
+    save_every: int = 250  # updates between checkpoints
+    log_every: int = 10  # updates between log rows
     gradient_checkpointing: bool = False  # recompute activations in backward (less memory, more compute)
     logprob_chunk_size: int = 0  # heads see this many positions at a time, logits recomputed in backward (0: all)
     torch_compile: bool = False  # score through torch.compile (`compile_scorer`): faster steps after a first compile
-    seed: int = 0
+    seed: int = 0  # initial weights, data order and dropout
     eval_per_family: int = 40  # held-out test prompts per task family in the report
-    eval_cfg_scale: float = 3.0
+    eval_cfg_scale: float = 3.0  # classifier-free guidance of the pictures in the report's answers
     interleaved_data: str = ""  # a JSON/JSONL file of segment-list records replacing the toy interleaved source
     skip_bad_records: bool = False  # skip (and count) bad records in `interleaved_data` instead of stopping
     # how prompt pictures are read: "auto" (as the policy does: a Janus checkpoint with its processor through the
