@@ -8,7 +8,14 @@ import re
 from pathlib import Path
 from importlib import resources
 from ..core.errors import IGRPOError
-from .judges import JudgeRequest, JudgementCache, CachedJudge, record_name, check_picture
+from interleaved_grpo.eval.judges import (
+    JudgeRequest,
+    JudgementCache,
+    CachedJudge,
+    record_name,
+    check_picture,
+    markdown_table,
+)
 
 # %% auto #0
 __all__ = ['IB_ASPECTS', 'IB_TEXT_ASPECTS', 'IB_NO_TEXT_TASKS', 'IB_ASPECT_DEFINITIONS', 'IB_SCORE_RE', 'ib_template',
@@ -212,7 +219,8 @@ def evaluate_interleavedbench(
     return {**ib_scores(per), **n, **ask.counts(invalid, skipped, log)}
 
 # %% ../../nbs/18_interleavedbench.ipynb #e5fa7448
-def ib_table(res: dict) -> str:
+def ib_table(res: dict, markdown: bool = False) -> str:
+    "The mean score of each aspect and their average: a text table for a terminal, or Markdown for a notebook."
     short = {
         "text_quality": "Text",
         "perceptual_quality": "Perc.",
@@ -220,6 +228,9 @@ def ib_table(res: dict) -> str:
         "text_image_coherence": "TIC",
         "helpfulness": "Help",
     }
+    if markdown:
+        values = [res["per_aspect"][a] for a in IB_ASPECTS] + [res["avg"]]
+        return markdown_table([*(short[a] for a in IB_ASPECTS), "AVG"], [values])
     f = lambda v: "  -  " if v is None else f"{v:.3f}"
     return (
         "".join(f"{short[a]:>8s}" for a in IB_ASPECTS)

@@ -15,7 +15,7 @@ from ..core.chat import ChatClient
 # %% auto #0
 __all__ = ['JUDGES', 'JudgeRequest', 'MissingJudgement', 'Judge', 'CacheOnlyJudge', 'JudgementCache', 'CachedJudge',
            'OpenAIJudge', 'tile_grid', 'internvl_tiles', 'MMIEScoreJudge', 'judge_specs', 'make_judge', 'read_records',
-           'record_name', 'check_picture']
+           'record_name', 'check_picture', 'markdown_table']
 
 # %% ../../nbs/16_judges.ipynb #0856ddd3
 @dataclass
@@ -317,3 +317,10 @@ def check_picture(root, rel, where: str):
     except (OSError, UnidentifiedImageError, SyntaxError) as e:
         raise IGRPOError(f"{where}: cannot read picture {p}: {e}") from None
     return p
+
+# %% ../../nbs/16_judges.ipynb #d3b12457
+def markdown_table(header: list, rows: list, digits: int = 3) -> str:
+    "A Markdown table: `header`, then `rows`; numbers to `digits` decimals, None as '-'."
+    cell = lambda v: "-" if v is None else f"{v:.{digits}f}" if isinstance(v, float) else str(v)
+    lines = ["| " + " | ".join(map(cell, header)) + " |", "|---" * len(header) + "|"]
+    return "\n".join(lines + ["| " + " | ".join(map(cell, r)) + " |" for r in rows])

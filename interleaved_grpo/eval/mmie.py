@@ -8,7 +8,14 @@ import re
 from pathlib import Path
 from importlib import resources
 from ..core.errors import IGRPOError
-from .judges import JudgeRequest, JudgementCache, CachedJudge, record_name, check_picture
+from interleaved_grpo.eval.judges import (
+    JudgeRequest,
+    JudgementCache,
+    CachedJudge,
+    record_name,
+    check_picture,
+    markdown_table,
+)
 
 # %% auto #0
 __all__ = ['MMIE_CATEGORIES', 'MMIE_SCORE_RE', 'mmie_category', 'mmie_template', 'flatten_mmie', 'mmie_prompt',
@@ -178,15 +185,19 @@ def evaluate_mmie(
     return {**mmie_scores(per), "n_dropped": len(dropped), **ask.counts(invalid, skipped, log), "dropped": dropped}
 
 # %% ../../nbs/17_mmie.ipynb #e0ee1ec3
-def mmie_table(res: dict) -> str:
-    "A small text table of the scores (0-6 and percent)."
+def mmie_table(res: dict, markdown: bool = False) -> str:
+    "The scores (0-6 and percent) and counts: a text table for a terminal, or Markdown for a notebook."
+    counts = f"valid {res['n_valid']}  dropped {res['n_dropped']}  invalid score {res['n_invalid_score']}"
+    if markdown:
+        cols = ("AVG",) + MMIE_CATEGORIES
+        score = [res["avg"]] + [res["per_category"][c] for c in MMIE_CATEGORIES]
+        return markdown_table(["", *cols], [["0-6", *score], ["percent", *[res["percent"][c] for c in cols]]]) + (
+            "\n\n" + counts
+        )
     f = lambda v: "  -  " if v is None else f"{v:6.3f}"
     rows = [
         "          " + "".join(f"{c:>9s}" for c in ("AVG",) + MMIE_CATEGORIES),
         "0-6       " + "".join(f"{f(v):>9s}" for v in [res["avg"]] + [res["per_category"][c] for c in MMIE_CATEGORIES]),
         "percent   " + "".join(f"{f(res['percent'][c]):>9s}" for c in ("AVG",) + MMIE_CATEGORIES),
     ]
-    return (
-        "\n".join(rows)
-        + f"\nvalid {res['n_valid']}  dropped {res['n_dropped']}  invalid score {res['n_invalid_score']}"
-    )
+    return "\n".join(rows) + "\n" + counts

@@ -315,10 +315,10 @@ def run_eval(
     return res
 
 # %% ../../nbs/19_answering.ipynb #45712ca2
-def eval_table(res: dict) -> str:
-    "The printed table of a `run_eval` result."
+def eval_table(res: dict, markdown: bool = False) -> str:
+    "The table of a `run_eval` result: text for a terminal (what `igrpo eval` prints), or Markdown for a notebook."
     if res["benchmark"] == "mmie":
-        return mmie_table(res)
+        return mmie_table(res, markdown)
     if res["benchmark"] == "interleavedbench":
-        return ib_table(res)
-    return EVAL_KINDS[res["benchmark"]][1](res)
+        return ib_table(res, markdown)
+    return EVAL_KINDS[res["benchmark"]][1](res, markdown)

@@ -9,7 +9,7 @@ from dataclasses import asdict
 from pathlib import Path
 import numpy as np
 from ..core.errors import IGRPOError
-from ..eval.judges import Judge, JudgeRequest, JUDGES, read_records
+from ..eval.judges import Judge, JudgeRequest, JUDGES, markdown_table, read_records
 from ..eval.mmie import mmie_table
 from ..eval.interleavedbench import ib_table
 from ..eval.runner import EvalRun, EVAL_KINDS, save_png, segments_to_files, answer_segments, copy_inputs
@@ -174,9 +174,17 @@ def score_toy(run: EvalRun, data, n_per_family: int = 40) -> dict:
     )
 
 # %% ../../nbs/20_toy_benchmark.ipynb #3fe7452d
-def toy_table(res: dict) -> str:
-    "The printed table of a toy evaluation: the oracle per family, then MMIE and InterleavedBench."
+def toy_table(res: dict, markdown: bool = False) -> str:
+    """The table of a toy evaluation: the oracle per family, then MMIE and InterleavedBench; text for a terminal, or
+    Markdown for a notebook."""
     o = res["oracle"]
+    judge = "toy-oracle judge" if res["judge"] == "toy-oracle" else res["judge"]
+    if markdown:
+        rows = [["all", o["format_ok"], o["interleaved_step_acc"], o["interleaved_success"], ""]]
+        rows += [[f, v["format_ok"], v["step_acc"], v["success"], v["n"]] for f, v in o["per_family"].items()]
+        parts = [markdown_table(["oracle", "format_ok", "step_acc", "success", "n"], rows), f"MMIE ({judge})"]
+        parts += [mmie_table(res["mmie"], True), "InterleavedBench", ib_table(res["interleavedbench"], True)]
+        return "\n\n".join(parts)
     lines = [
         f"oracle: format_ok {o['format_ok']:.3f}  interleaved_step_acc {o['interleaved_step_acc']:.3f}  "
         f"success {o['interleaved_success']:.3f}"
@@ -186,7 +194,6 @@ def toy_table(res: dict) -> str:
         f"success {v['success']:.3f}  (n={v['n']})"
         for f, v in o["per_family"].items()
     ]
-    judge = "toy-oracle judge" if res["judge"] == "toy-oracle" else res["judge"]
     lines += [f"MMIE ({judge})", mmie_table(res["mmie"]), "InterleavedBench", ib_table(res["interleavedbench"])]
     return "\n".join(lines)
 
