@@ -97,10 +97,12 @@ def _check_weighted_total(fn):
 
 # %% ../../nbs/87_exercises.ipynb #7d9352bf
 def _check_advantages(fn):
+    nan = float("nan")
     cases = [
         (torch.tensor([1.0, 0.0, 0.0, 1.0, 2.0, 2.0, 2.0, 2.0]), 4),
         (torch.tensor([0.1, 0.9, 0.4, 0.4, 3.0, -1.0]), 2),
-        (torch.tensor([0.2, 0.5, 0.9, 0.0, 0.0, 1.0]), 3),
+        (torch.tensor([1.0, nan, 0.0, 2.0, 0.5, 0.5]), 3),  # a failed answer; a group whose valid answers tie
+        (torch.tensor([nan, 0.3, 0.2, 0.5]), 2),  # a group with one valid answer
     ]
     for r, G in cases:
         want = group_advantages(r, G)[0]
@@ -110,24 +112,27 @@ def _check_advantages(fn):
             hint = ""
             if torch.allclose(got * math.sqrt((G - 1) / G), want, atol=1e-2):
                 hint = " (GRPO divides by the sample standard deviation, torch's default, not the population one)"
+            if got.isnan().any():
+                hint = " (a NaN reward is a failed answer: advantage 0, and left out of its group's mean and std)"
             raise AssertionError(f"rewards {r.tolist()}, G={G}: got {got.tolist()}, expected {want.tolist()}{hint}")
-    return "advantages match group_advantages, zero for groups where every answer scored the same"
+    return "advantages match group_advantages: failed answers left out, zero where the valid answers tie"
 
 # %% ../../nbs/87_exercises.ipynb #70f85fc0
 def _check_clipped(fn):
     ratio = torch.linspace(0.2, 2.0, 37)
     for adv in (1.5, -0.7):
-        for eps in (0.2, 0.28):
+        for lo, hi in ((0.2, 0.2), (0.2, 0.28)):
             A = torch.full_like(ratio, adv)
-            want = torch.minimum(ratio * A, ratio.clamp(1 - eps, 1 + eps) * A)
-            got = torch.as_tensor(fn(ratio.clone(), A, eps), dtype=torch.float32)
+            want = torch.minimum(ratio * A, ratio.clamp(1 - lo, 1 + hi) * A)
+            got = torch.as_tensor(fn(ratio.clone(), A, (lo, hi)), dtype=torch.float32)
             bad = (got - want).abs() > 1e-5
             if bad.any():
                 i = int(bad.nonzero()[0])
                 raise AssertionError(
-                    f"ratio {ratio[i]:.2f}, advantage {adv}, epsilon {eps}: got {got[i]:.4f}, expected {want[i]:.4f}"
+                    f"ratio {ratio[i]:.2f}, advantage {adv}, epsilon ({lo}, {hi}): got {got[i]:.4f}, "
+                    f"expected {want[i]:.4f}"
                 )
-    return "the objective is flat beyond the clip range on the side the advantage points to"
+    return "the objective is flat beyond the clip range on the side the advantage points to, each side its own bound"
 
 # %% ../../nbs/87_exercises.ipynb #c60bdfff
 def _check_g2(fn):
