@@ -148,7 +148,7 @@ def _text(v) -> str:
         return sci if float(sci) == v and len(sci) < len(repr(v)) else repr(v)
     return str(v)
 
-
+# %% ../../nbs/84_toy_jobs.ipynb #47b16509
 def as_settings(values: dict) -> list:
     "Typed settings as the `key=value` strings that `--set` takes and the records keep."
     return [f"{k}={_text(v)}" for k, v in values.items()]
@@ -219,7 +219,7 @@ def recipe_train_overrides(name: str, overrides: list | None = None) -> list:
 def _cell(v) -> str:
     return f"`{_text(v)}`" if v is not None else ""
 
-
+# %% ../../nbs/84_toy_jobs.ipynb #e671eeda
 def defaults_table(name: str = DEFAULT_RECIPE) -> str:
     """A Markdown table of every setting whose default differs between `GRPOConfig`, the loops' configs and toy recipe
     `name`, with why; reward weights as each layer resolves them."""

@@ -258,7 +258,7 @@ _PREPARE = {
     "zero3": prepare_zero3,
 }
 
-
+# %% ../../nbs/25_loop_setup.ipynb #30423808
 def _compile(run: PreparedRun, cfg, device) -> None:
     "Score through torch.compile before `prepare` (DDP wraps the compiled module); refused where it cannot run."
     kind = {"zero3": "DeepSpeed ZeRO-3", "fsdp_accelerate": "FSDP", "fsdp_loop": "FSDP"}.get(run.sharding, "")
