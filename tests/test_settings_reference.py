@@ -36,8 +36,9 @@ def test_the_check_fails_when_a_default_drifts(tmp_path, monkeypatch):
 def test_every_setting_says_what_it_means():
     from interleaved_grpo.core.config import setting_notes
     from interleaved_grpo.train.grpo import TrainConfig
+    from interleaved_grpo.train.run import RunSources, WarmupSources
     from interleaved_grpo.train.warmup import WarmupConfig
 
-    for cls in (TrainConfig, WarmupConfig):
+    for cls in (TrainConfig, WarmupConfig, RunSources, WarmupSources):
         missing = sorted({f.name for f in fields(cls)} - set(setting_notes(cls)))
         assert not missing, f"{cls.__name__}: give these fields a comment in the class: {missing}"

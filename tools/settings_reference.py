@@ -1,5 +1,6 @@
-"""Write the settings reference of `igrpo train` and `igrpo warmup`, and the table of defaults, into configs/README.md,
-generated from the config classes (their fields, defaults, TRL's names and comments) and the toy default recipe.
+"""Write the settings reference of `igrpo train` and `igrpo warmup` (the loops' settings and a real run's sources), and
+the table of defaults, into configs/README.md, generated from the config classes (their fields, defaults, TRL's names
+and comments) and the toy default recipe.
 
     python tools/settings_reference.py           # rewrite the generated part of configs/README.md
     python tools/settings_reference.py --check   # exit 1 where the file and the code disagree
@@ -25,11 +26,21 @@ def section() -> str:
     from interleaved_grpo.core.config import settings_reference
     from interleaved_grpo.toy.jobs import defaults_table
     from interleaved_grpo.train.grpo import TrainConfig
+    from interleaved_grpo.train.run import RunSources, WarmupSources
     from interleaved_grpo.train.warmup import WarmupConfig
 
     parts = [START, "## The defaults", DEFAULTS_INTRO, defaults_table()]
     parts += ["## `igrpo train` settings (`TrainConfig`)", settings_reference(TrainConfig)]
-    parts += ["## `igrpo warmup` settings (`WarmupConfig`)", settings_reference(WarmupConfig), END]
+    parts += [
+        "## `igrpo train`: a real run's model, data and reward servers (`RunSources`)",
+        settings_reference(RunSources),
+    ]
+    parts += ["## `igrpo warmup` settings (`WarmupConfig`)", settings_reference(WarmupConfig)]
+    parts += [
+        "## `igrpo warmup`: a real warm-up's model and data (`WarmupSources`)",
+        settings_reference(WarmupSources),
+        END,
+    ]
     return "\n\n".join(parts)
 
 

@@ -47,17 +47,17 @@ def _check_model(name_or_path: str):
 class RunSources:
     "The model, the data and the reward backends of a real run (the loop's own settings are a `TrainConfig`)."
 
-    model_name_or_path: str = ""
-    prompts_file: str = ""
-    val_prompts_file: str = ""
-    critic_base_url: str = ""
-    critic_model: str = ""
-    critic_template: str = ""
-    clip_model: str = ""
-    clip_pretrained: str = ""
+    model_name_or_path: str = ""  # the policy to start from, a Janus checkpoint folder or hub name (or `--init DIR`)
+    prompts_file: str = ""  # training prompts, JSONL (data/README.md)
+    val_prompts_file: str = ""  # validation prompts for model selection, JSONL (none: no selection)
+    critic_base_url: str = ""  # r_t: an OpenAI-compatible server of the critic (e.g. vLLM with LLaVA-Critic)
+    critic_model: str = ""  # the name of the critic model on that server
+    critic_template: str = ""  # a file replacing the critic prompt (default: judge_prompts/critic_default.txt)
+    clip_model: str = ""  # r_v and r_d: an open_clip architecture name or model-config JSON
+    clip_pretrained: str = ""  # that CLIP's weights file
     image_scorer_url: str = ""  # r_v from an image-scoring server (ImageReward, HPS) instead of CLIP; see rl.scorers
-    image_scorer_model: str = "image-scorer"
-    skip_bad_records: bool = False
+    image_scorer_model: str = "image-scorer"  # the model name sent to the image-scoring server
+    skip_bad_records: bool = False  # skip (and count) bad prompt records instead of stopping
 
     def check(self, terms: list, init=None):
         "Fail now, naming the setting, if something the run needs is missing."
@@ -234,10 +234,10 @@ def read_warmup_settings(config_file=None, overrides: list | None = None) -> tup
 class WarmupSources:
     "The model and the data files of a real warm-up (the loop's own settings are a `WarmupConfig`)."
 
-    model_name_or_path: str = ""
-    interleaved_files: list = None
-    understanding_files: list = None
-    text_to_image_files: list = None
+    model_name_or_path: str = ""  # the Janus checkpoint folder or hub name to warm up
+    interleaved_files: list = None  # interleaved records, JSON/JSONL files (data/README.md)
+    understanding_files: list = None  # understanding records (a picture in, text out)
+    text_to_image_files: list = None  # text-to-image records (text in, a picture out)
     # where encoded data is kept between runs (default: $IGRPO_CACHE or ~/.cache/interleaved_grpo, then vq_codes/)
     encoded_cache_dir: str = ""
 
