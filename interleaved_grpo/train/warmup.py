@@ -392,7 +392,7 @@ def _warmup_setup(policy: Policy, cfg: WarmupConfig, ck, zero: bool, acc, say) -
     # foreach: as on GPUs, also on a CPU, where torch would step tensor by tensor (same numbers; the toy's Adam step
     # 1.4x faster)
     opt = torch.optim.AdamW(
-        trained, lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.98), foreach=not zero or None
+        trained, lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.98), foreach=None if zero else True
     )
     groups = [{**g, "params": list(range(len(params)))} for g in opt.state_dict()["param_groups"]]
     sched = get_cosine_schedule_with_warmup(opt, cfg.warmup_steps, cfg.steps)
