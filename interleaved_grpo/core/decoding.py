@@ -70,6 +70,9 @@ class SamplingConfig:
     cuda_graphs: bool = True  # on a GPU with the static cache, replay each step as a captured CUDA graph
     # off the CUDA-graph path, run each step through torch.compile (needs a C++ compiler on a CPU)
     compile: bool = False
+    # force every answer into `(k, t)`: k sentences of t text tokens, each followed by a picture, then <eos> (None: the
+    # model decides). For benchmarks and tests: a model with random weights never opens a picture by itself
+    structure: tuple | None = None
 
     def __post_init__(self):
         if self.cache not in ("static", "dynamic"):
@@ -86,6 +89,10 @@ class SamplingConfig:
                 raise IGRPOError(f"{k} must lie in (0, 1], got {getattr(self, k)}")
         if self.max_new_tokens < 1:
             raise IGRPOError(f"max_new_tokens must be >= 1, got {self.max_new_tokens}")
+        if self.structure is not None and (
+            len(self.structure) != 2 or any(not isinstance(x, int) or x < 1 for x in self.structure)
+        ):
+            raise IGRPOError(f"structure must be (pictures, text tokens per sentence), both >= 1, got {self.structure}")
 
 # %% ../../nbs/06_decoding.ipynb #b7ac2196
 def sample_tokens(
@@ -189,10 +196,24 @@ def image_step(model, h, cfg: SamplingConfig, uniforms=None) -> tuple:
         lg = model.image_logits(h).float()
     return sample_tokens(lg, cfg.image_temperature, cfg.image_top_k, cfg.image_top_p, cfg.greedy, uniforms=uniforms)
 
+# %% ../../nbs/06_decoding.ipynb #2c3edc3d
+def _structure_mask(mask, cfg: SamplingConfig, spec: TokenSpec, n_imgs, sentence):
+    """The text mask under `cfg.structure` = (k, t): while a row has fewer than k pictures, no <eos>, and only <boi>
+    once its sentence has t tokens; after k pictures, only <eos>. Tensor operations only (no host synchronisation)."""
+    k, t = cfg.structure
+    more = n_imgs < k
+    forced = ~more | (sentence >= t)
+    only = torch.arange(mask.shape[1], device=mask.device)[None] == torch.where(more, spec.boi_id, spec.eos_id)[:, None]
+    mask[:, [spec.boi_id, spec.eos_id]] = False
+    return torch.where(forced[:, None], only, mask)
+
 # %% ../../nbs/06_decoding.ipynb #0f9d74e4
-def text_step(model, h, cfg: SamplingConfig, spec: TokenSpec, allowed, n_imgs, lengths, uniforms=None) -> tuple:
+def text_step(
+    model, h, cfg: SamplingConfig, spec: TokenSpec, allowed, n_imgs, lengths, uniforms=None, sentence=None
+) -> tuple:
     """Next text token of every row from its conditional hidden state `h` (B, D): special tokens masked except `<boi>`
-    (not once a row has `max_images` pictures) and `<eos>` (not before `min_new_tokens`).
+    (not once a row has `max_images` pictures) and `<eos>` (not before `min_new_tokens`); with `cfg.structure`, the
+    schedule `_structure_mask` sets from each row's pictures and the text tokens of its open `sentence`.
     Returns (tokens, log-probs)."""
     lg = model.text_logits(h).float()
     mask = allowed.expand(len(lg), -1).clone()
@@ -200,6 +221,8 @@ def text_step(model, h, cfg: SamplingConfig, spec: TokenSpec, allowed, n_imgs, l
         mask[:, spec.boi_id] = allowed[spec.boi_id] & (n_imgs < cfg.max_images)
     if cfg.min_new_tokens:
         mask[:, spec.eos_id] = allowed[spec.eos_id] & (lengths >= cfg.min_new_tokens)
+    if cfg.structure is not None:
+        mask = _structure_mask(mask, cfg, spec, n_imgs, sentence)
     return sample_tokens(lg, cfg.temperature, cfg.top_k, cfg.top_p, cfg.greedy, allowed=mask, uniforms=uniforms)
 
 # %% ../../nbs/06_decoding.ipynb #c9425ba5
@@ -223,6 +246,7 @@ class _Decoding:
     in_img: torch.Tensor  # (B,) inside a picture
     n_codes: torch.Tensor  # (B,) codes of the open picture
     n_imgs: torch.Tensor  # (B,) pictures closed so far
+    sentence: torch.Tensor  # (B,) text tokens since the answer began or its last picture closed
     lengths: torch.Tensor  # (B,) answer tokens so far
     done: torch.Tensor  # (B,)
     out: dict  # "ids", "mod", "lp", "sampled", "eoi": (B, max_new_tokens) records, one column per step
@@ -234,7 +258,7 @@ def _pick(model, st: _Decoding, cfg: SamplingConfig, spec: TokenSpec, allowed) -
     B, N = len(st.done), spec.image_len
     u = None if cfg.greedy else row_uniforms(st.seeds, st.lengths)
     ti, lpi = image_step(model, st.h, cfg, u)
-    tt, lpt = text_step(model, st.h[:B], cfg, spec, allowed, st.n_imgs, st.lengths, u)
+    tt, lpt = text_step(model, st.h[:B], cfg, spec, allowed, st.n_imgs, st.lengths, u, st.sentence)
     img = st.in_img & (st.n_codes < N) & ~st.done
     eoi = st.in_img & (st.n_codes >= N) & ~st.done
     txt = ~st.in_img & ~st.done
@@ -246,6 +270,7 @@ def _pick(model, st: _Decoding, cfg: SamplingConfig, spec: TokenSpec, allowed) -
         st.out[k].index_copy_(1, st.step, v[:, None].to(st.out[k].dtype))
     st.n_codes.copy_(torch.where(img, st.n_codes + 1, torch.where(eoi, 0, st.n_codes)))
     st.n_imgs.add_(eoi.long())
+    st.sentence.copy_(torch.where(eoi, 0, st.sentence + (mod == TEXT).long()))
     st.in_img.copy_((st.in_img & ~eoi) | opens)
     st.lengths.add_((~st.done).long())
     finished = ends
@@ -378,6 +403,7 @@ def generate(
         in_img=b.ids[:, -1] == spec.boi_id,  # a prompt ending in <boi> starts in image mode
         n_codes=z.clone(),
         n_imgs=z.clone(),
+        sentence=z.clone(),
         lengths=z.clone(),
         done=torch.zeros(B, dtype=torch.bool, device=dev),
         out={

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from ..core.errors import IGRPOError
-from ..core.trajectory import collate, step_index_of, IMAGE
+from ..core.trajectory import Batch, collate, step_index_of, IMAGE
 from ..core.decoding import SamplingConfig, answer_budget
 from ..core.policy import Policy
 from ..core.lora import LLAMA_LINEAR
@@ -22,22 +22,24 @@ from ..rl.rewards import RewardInput, score_answers
 from ..rl.grpo import GRPOConfig, group_advantages, process_advantages, token_advantages, grpo_loss
 from .checkpoint import RunLog, read_metrics, peak_memory
 from .evaluate import ModelSelection
+from .memory import PhasePeaks
 from .sharding import gather_state_dict, is_sharded, release
 from .setup import PreparedRun, prepare_run, save_step, save_sharded_step
 
 # %% auto #0
 __all__ = ['DEFAULT_TERM_WEIGHTS', 'LR_SCHEDULES', 'TrainConfig', 'lr_at', 'rollout', 'advantages_for', 'inert_weights',
-           'sampling_mismatch', 'SingleProcess', 'StepResult', 'grpo_step', 'step_metrics', 'warn_failures',
-           'step_batch', 'train_grpo', 'plot_training']
+           'sampling_mismatch', 'SingleProcess', 'StepResult', 'micro_batches', 'grpo_step', 'step_metrics',
+           'warn_failures', 'step_batch', 'train_grpo', 'plot_training']
 
 # %% ../../nbs/14_loop.ipynb #fd44e7b0
 def _prompts_per_step(per_device: int, G: int) -> int:
-    "Prompts per update from TRL's `per_device_train_batch_size` (completions per process) and the process count."
+    """Prompts per update from the completions per process and update (TRL's `per_device_train_batch_size` x
+    `gradient_accumulation_steps`) and the process count."""
     total = per_device * world_size()
     if total % G:
         raise IGRPOError(
-            f"per_device_train_batch_size={per_device} x {world_size()} processes = {total} completions do not split "
-            f"into groups of num_generations={G}"
+            f"per_device_train_batch_size x gradient_accumulation_steps = {per_device} x {world_size()} processes = "
+            f"{total} completions do not split into groups of num_generations={G}"
         )
     return total // G
 
@@ -54,18 +56,20 @@ class TrainConfig(GRPOConfig, RunOutputs):
         "max_steps": "steps",
         "save_steps": "save_every",
         "eval_steps": "eval_every",
+        "gradient_accumulation_steps": "grad_accum",
     }
     CONVERTED: ClassVar[dict] = {"bf16": ("mixed_precision", {True: "bf16", False: "no"})}
     REFUSED: ClassVar[dict] = {  # TRL's names that mean nothing to this loop, and why
-        "gradient_accumulation_steps": "GRPO updates once per rollout batch of prompts_per_step prompts",
         "logging_steps": "GRPO logs every update",
         "warmup_steps": "GRPO has no learning-rate warm-up (lr_scheduler_type: constant, linear or cosine)",
         "fp16": "GRPO trains in float32 or under bf16 autocast (bf16: true)",
     }
     RANGES: ClassVar[dict] = {
-        **dict.fromkeys(("steps", "prompts_per_step", "train_tasks", "save_every", "eval_per_family"), ">=1"),
+        **dict.fromkeys(
+            ("steps", "prompts_per_step", "grad_accum", "train_tasks", "save_every", "eval_per_family"), ">=1"
+        ),
         **dict.fromkeys(("text_tokens_per_step",), ">=1"),
-        **dict.fromkeys(("eval_every", "logprob_chunk_size", "lora_r", "weight_decay"), ">=0"),
+        **dict.fromkeys(("eval_every", "logprob_chunk_size", "forced_pictures", "lora_r", "weight_decay"), ">=0"),
         **dict.fromkeys(("per_device_train_batch_size", "max_completion_length"), ">=0"),
         **dict.fromkeys(("lr", "max_grad_norm", "lora_alpha"), ">0"),
         "lora_dropout": "[0,1)",
@@ -76,12 +80,16 @@ class TrainConfig(GRPOConfig, RunOutputs):
         "image_logprob": "the conditional image head: steadier on the toy than the guided distribution it sampled from",
         "reward_weights": "r_d carries the step-by-step signal: weighted 2 when no weights are given",
     }
-    # TRL's: completions per process per update; when set, prompts_per_step = this x processes / num_generations
+    # TRL's: completions per process per micro-batch; when set, prompts_per_step = this x grad_accum x processes /
+    # num_generations
     per_device_train_batch_size: int = 0
     # TRL's: at most this many tokens per answer (0: the budget of the prompt's step count, `answer_budget`)
     max_completion_length: int = 0
     steps: int = 200  # GRPO updates
     prompts_per_step: int = 16  # prompts per step (x num_generations answers)
+    # each process scores and backpropagates its answers of a step in this many micro-batches, then updates once (the
+    # same update as one batch: each micro-batch's loss is weighted by its share); fewer activations held at a time
+    grad_accum: int = 1
     lr: float = 3e-5  # AdamW learning rate
     # the learning rate over the run (TRL's name): "constant" (this loop's default, as the recipes measured it),
     # "linear" (TRL's default: down to 0 after the last update) or "cosine"; no warm-up
@@ -102,6 +110,9 @@ class TrainConfig(GRPOConfig, RunOutputs):
     gradient_checkpointing: bool = False
     reward_terms: list = field(default_factory=lambda: ["r_t", "r_v", "r_f", "r_d"])  # names in rl.rewards.REWARD_TERMS
     text_tokens_per_step: int = 16  # decoding budget per step besides the picture (see `answer_budget`)
+    # benchmarks and tests: every rollout answer is k sentences of text_tokens_per_step tokens, each followed by a
+    # picture, then <eos> (`SamplingConfig.structure`); 0: the model decides
+    forced_pictures: int = 0
     # score positions through the heads this many at a time, recomputing their logits in backward (0: all at once)
     logprob_chunk_size: int = 0
     # weights the rollouts sample with: "auto" (a bfloat16 copy when training bf16 on a GPU), "bfloat16", or "float32"
@@ -136,7 +147,9 @@ class TrainConfig(GRPOConfig, RunOutputs):
 
         self.trackers()  # report_to checked
         if self.per_device_train_batch_size:
-            self.prompts_per_step = _prompts_per_step(self.per_device_train_batch_size, self.num_generations)
+            self.prompts_per_step = _prompts_per_step(
+                self.per_device_train_batch_size * self.grad_accum, self.num_generations
+            )
         if self.load_in_4bit and not self.lora_r:
             raise IGRPOError("load_in_4bit (QLoRA) trains adapters on a frozen 4-bit base: set lora_r > 0 too")
         if self.load_in_4bit and self.fsdp:
@@ -180,7 +193,8 @@ def lr_at(cfg: TrainConfig, step: int) -> float:
 def rollout(policy: Policy, items: list, cfg: TrainConfig, max_steps: int, row_seeds=None) -> tuple:
     "G answers per `PromptItem`: the `Generation`, the decoded answers and their `RewardInput`s."
     rep = [it for it in items for _ in range(cfg.num_generations)]
-    n_tok = answer_budget(max_steps, policy.spec.image_len, cfg.text_tokens_per_step)
+    k = cfg.forced_pictures
+    n_tok = answer_budget(k or max_steps, policy.spec.image_len, cfg.text_tokens_per_step)
     n_tok = min(n_tok, cfg.max_completion_length) if cfg.max_completion_length else n_tok
     sc = SamplingConfig(
         max_new_tokens=n_tok,
@@ -188,6 +202,7 @@ def rollout(policy: Policy, items: list, cfg: TrainConfig, max_steps: int, row_s
         image_temperature=cfg.temperature,
         cfg_scale=cfg.cfg_scale,
         compile=cfg.compile_rollouts,
+        structure=(k, cfg.text_tokens_per_step) if k else None,
     )
     policy.model.eval()
     gen, answers = policy.sample([it.prompt for it in rep], sc, seed=None, row_seeds=row_seeds)
@@ -311,6 +326,72 @@ class StepResult:
     loss_mask: torch.Tensor  # (B, T-1)
     generation: object  # `core.decoding.Generation`
     rollout_s: float = 0.0  # wall seconds spent sampling the answers
+    peaks: dict = field(default_factory=dict)  # `PhasePeaks.row()`: peak GPU memory per phase (nothing on a CPU)
+
+# %% ../../nbs/14_loop.ipynb #365f4986
+def micro_batches(b, trajs: list, n: int) -> list:
+    """Batch `b` (the collated `trajs`, on the device) as `n` micro-batches of consecutive rows (fewer when it has
+    fewer rows): (row slice, `Batch`) pairs. Each keeps the batch's length, so their per-token outputs stack back."""
+    B = len(b.ids)
+    size = math.ceil(B / min(n, B))
+    if size >= B:
+        return [(slice(0, B), b)]
+    out = []
+    for s in range(0, B, size):
+        rows = slice(s, min(B, s + size))
+        pv = [t.pixel_values for t in trajs[rows] if t.pixel_values is not None]
+        pix = torch.cat(pv).to(b.ids.device) if pv else None
+        parts = (b.ids, b.modality, b.attention_mask, b.is_answer, b.step_index)
+        out.append((rows, Batch(*(x[rows] for x in parts), pix)))
+    return out
+
+# %% ../../nbs/14_loop.ipynb #0fd5f658
+def _inputs(mb) -> tuple:
+    "A micro-batch as a scorer's (positional args, keyword args)."
+    pix = (
+        {} if mb.pixel_values is None else {"pixel_values": mb.pixel_values}
+    )  # prompts read by an understanding encoder
+    return (mb.ids, mb.modality, mb.attention_mask, mb.is_answer), pix
+
+# %% ../../nbs/14_loop.ipynb #929d4a98
+def _score_all(scorer, parts: list, acc) -> torch.Tensor:
+    "Log-probs of every micro-batch under `scorer`, without gradients, stacked into the batch's (B, T-1)."
+    out = []
+    with torch.no_grad(), acc.autocast():
+        for _, mb in parts:
+            args, pix = _inputs(mb)
+            out.append(scorer(*args, return_entropy=False, **pix))
+    return torch.cat(out)
+
+# %% ../../nbs/14_loop.ipynb #4e6c089d
+def _loss_share(cfg: TrainConfig, lmask, rows: slice) -> float:
+    """What a micro-batch's loss is multiplied by so that the micro-batches' losses sum to the whole batch's: its share
+    of the rows (grpo, dr_grpo), of the loss tokens (bnpo), or 1 (dapo: already divided by the whole batch's tokens)."""
+    if cfg.loss_type == "dapo":
+        return 1.0
+    if cfg.loss_type == "bnpo":
+        return float(lmask[rows].sum() / lmask.sum().clamp(min=1))
+    return (rows.stop - rows.start) / len(lmask)
+
+# %% ../../nbs/14_loop.ipynb #d8ef4e30
+def _accumulate(scorer, parts: list, A, lmask, is_img, old_lp, ref_lp, cfg: TrainConfig, acc, n_items, peaks) -> tuple:
+    """Score and backpropagate each micro-batch in turn, its loss weighted by `_loss_share`: the gradients add up to
+    the one-batch gradient. Returns the batch's log-probs and entropies (detached) and its loss."""
+    lps, ents, total = [], [], 0.0
+    for rows, mb in parts:
+        args, pix = _inputs(mb)
+        lp, ent = scorer(*args, **pix)
+        peaks.mark("forward")
+        old = old_lp[rows] if old_lp is not None else lp.detach()
+        ref = ref_lp[rows] if ref_lp is not None else None
+        loss, _ = grpo_loss(lp, old, A[rows], lmask[rows], cfg, ref_logp=ref, is_image=is_img[rows], num_items=n_items)
+        loss = loss * _loss_share(cfg, lmask, rows)
+        acc.backward(loss)
+        peaks.mark("backward")
+        lps.append(lp.detach())
+        ents.append(ent.detach())
+        total = total + loss.detach()
+    return torch.cat(lps), torch.cat(ents), total
 
 # %% ../../nbs/14_loop.ipynb #cbb68757
 def grpo_step(
@@ -325,42 +406,45 @@ def grpo_step(
     row_seeds=None,
     acc=None,
     sampler=None,
+    peaks=None,
 ) -> StepResult:
-    """One GRPO step on `items` (this process's prompts): rollout, rewards, advantages, scoring, loss, update. The
-    rollouts sample with `sampler` (a `RolloutWeights`) when given, else with `policy`."""
+    """One GRPO step on `items` (this process's prompts): rollout, rewards, advantages, scoring, loss, update, the
+    scoring in `cfg.grad_accum` micro-batches. The rollouts sample with `sampler` (a `RolloutWeights`) when given, else
+    with `policy`; `peaks` (a `PhasePeaks`) records each phase's peak memory."""
     acc = acc or SingleProcess()
+    peaks = peaks or PhasePeaks(acc.device)
     t_roll = time.time()
     with acc.autocast():
         gen, answers, inputs = rollout(sampler.policy if sampler else policy, items, cfg, max_steps, row_seeds)
     t_roll = time.time() - t_roll
+    peaks.mark("rollout")
     R = score_answers(reward_fns, inputs, cfg.resolved_weights())
     trajs, A, zero = advantages_for(gen, R, cfg)
     b = collate(trajs, policy.spec.pad_id).to(acc.device)
     lmask, A = _loss_mask(gen, b).to(acc.device), A.to(acc.device)
     is_img = b.modality[:, 1:] == IMAGE
-    args = (b.ids, b.modality, b.attention_mask, b.is_answer)
-    pix = {} if b.pixel_values is None else {"pixel_values": b.pixel_values}  # prompts read by an understanding encoder
-    with torch.no_grad(), acc.autocast():
-        ref_lp = ref_scorer(*args, return_entropy=False, **pix) if ref_scorer is not None else None
-        old_lp = acc.unwrap_model(scorer)(*args, return_entropy=False, **pix) if cfg.num_iterations > 1 else None
+    parts = micro_batches(b, trajs, cfg.grad_accum)
+    ref_lp = _score_all(ref_scorer, parts, acc) if ref_scorer is not None else None
+    old_lp = _score_all(acc.unwrap_model(scorer), parts, acc) if cfg.num_iterations > 1 else None
+    peaks.mark("reference")
     for m in (ref_scorer, scorer):  # sharded: gathered weights back into their shards, or the next backward misses them
         release(m)
     scorer.train()
+    n_items = float(acc.gather(lmask.sum()[None]).sum()) if cfg.loss_type == "dapo" else None
     mismatch = {}
     for _ in range(cfg.num_iterations):
-        lp, ent = scorer(*args, **pix)
-        n_items = float(acc.gather(lmask.sum()[None]).sum()) if cfg.loss_type == "dapo" else None
-        old = old_lp if old_lp is not None else lp.detach()
-        loss, met = grpo_loss(lp, old, A, lmask, cfg, ref_logp=ref_lp, is_image=is_img, num_items=n_items)
-        if not mismatch:
-            mismatch = sampling_mismatch(gen, lp, lmask, is_img)
-        acc.backward(loss)
+        lp, ent, loss = _accumulate(scorer, parts, A, lmask, is_img, old_lp, ref_lp, cfg, acc, n_items, peaks)
+        mismatch = mismatch or sampling_mismatch(gen, lp, lmask, is_img)
         acc.clip_grad_norm_(scorer.parameters(), cfg.max_grad_norm)
         opt.step()
         opt.zero_grad()
+        peaks.mark("optimizer")
+    with torch.no_grad():  # the metrics of the whole batch
+        old = old_lp if old_lp is not None else lp
+        _, met = grpo_loss(lp, old, A, lmask, cfg, ref_logp=ref_lp, is_image=is_img, num_items=n_items)
     if sampler is not None:
         sampler.sync(policy.model)
-    return StepResult(loss, {**met, **mismatch}, R, zero, ent, is_img, lmask, gen, t_roll)
+    return StepResult(loss, {**met, **mismatch}, R, zero, ent, is_img, lmask, gen, t_roll, peaks.row())
 
 # %% ../../nbs/14_loop.ipynb #89d1a8be
 def step_metrics(res: StepResult, acc, step: int, t0: float) -> dict:
@@ -382,7 +466,7 @@ def step_metrics(res: StepResult, acc, step: int, t0: float) -> dict:
         answer_len=round(float(res.generation.lengths.float().mean()), 1),
         step_s=round(time.time() - t0, 2),
         rollout_s=round(res.rollout_s, 2),
-        **peak_memory(acc.device),
+        **(res.peaks or peak_memory(acc.device)),
     )
 
 # %% ../../nbs/14_loop.ipynb #3075bcff
@@ -510,6 +594,7 @@ def train_grpo(
     evaluate_at = _selection(out, cfg, evaluator, view, run.start, acc)
     off = not (progress and acc.is_main_process)
     bar = tqdm(range(run.start, cfg.steps), initial=run.start, total=cfg.steps, desc="GRPO", disable=off)
+    peaks = PhasePeaks(acc.device)
     for step in bar:
         t0 = time.time()
         items, seeds = step_batch(cfg, step, prompts, acc)
@@ -518,7 +603,7 @@ def train_grpo(
                 g["lr"] = lr_at(cfg, step)
         lr = run.opt.param_groups[0]["lr"]  # what this update uses, for the metrics
         args = (run.policy, run.scorer, run.ref_scorer, run.opt, items, cfg, reward_fns, prompts.max_steps, seeds)
-        res = grpo_step(*args, acc, run.sampler)
+        res = grpo_step(*args, acc, run.sampler, peaks)
         row = step_metrics(res, acc, step + 1, t0)
         warn_failures(row, res, say)
         row["lr"] = lr

@@ -9,11 +9,13 @@ import copy
 from dataclasses import dataclass, replace, asdict
 from pathlib import Path
 import torch
+from ..core.errors import IGRPOError
 from ..core.policy import Policy
 from ..core.lora import LORA_FILE, add_lora, adapters_off, load_lora_state_dict, quantize_4bit
 from ..rl.grpo import GRPOConfig, score_tokens
 from .checkpoint import save_checkpoint, latest_checkpoint, load_trainer_state
 from .warmup import compile_scorer
+from .memory import fill_adam_state
 from interleaved_grpo.train.sharding import (
     GatheredOptimizerState,
     ZeroOptimizerState,
@@ -238,6 +240,8 @@ def prepare_zero3(run: PreparedRun, ref_model, cfg, acc, say) -> PreparedRun:
     for m in (run.policy.model, ref_model):  # processes gather weights module by module, in step
         if m is not None:
             m.uniform_calls = True
+    if cfg.grad_accum > 1:
+        raise IGRPOError("grad_accum > 1 is not supported under DeepSpeed ZeRO-3 here: DeepSpeed steps in its backward")
     opt, trainable, groups = _adamw(run.scorer, cfg, None)
     fill_deepspeed_config(acc, cfg.prompts_per_step // acc.num_processes * cfg.num_generations, cfg.max_grad_norm)
     scorer, opt = acc.prepare(run.scorer, opt)
@@ -292,6 +296,8 @@ def prepare_run(policy, cfg, out: Path, resume: bool, acc, say=print) -> Prepare
         _compile(run, cfg, acc.device)
     run = _PREPARE[sharding](run, ref_model, cfg, acc, say)
     run.policy.model = acc.unwrap_model(run.scorer).model
+    if sharding != "zero3":  # Adam's moments before the first step: memory flat from step 1 (DeepSpeed keeps its own)
+        fill_adam_state(run.moments)
     if ck is not None:
         run.start = resume_state(ck, run.moments, sharding)
         say(f"resuming from {ck} at step {run.start}")
