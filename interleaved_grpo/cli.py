@@ -197,6 +197,37 @@ def _cmd_serve_scorer(args) -> int:
         srv.server_close()
     return 0
 
+# %% ../nbs/90_cli.ipynb #85649cb7
+def _cmd_plan(args) -> int:
+    from interleaved_grpo.train.memory import plan, plan_dict, plan_table
+
+    mp = plan(
+        args.config,
+        gpus=tuple(args.gpus),
+        strategy=args.strategy,
+        prompt_tokens=args.prompt_tokens,
+        pictures=args.pictures,
+        overrides=args.set,
+        model=args.model,
+    )
+    print(json.dumps(plan_dict(mp, args.card_gib), indent=1) if args.json else plan_table(mp, args.card_gib))
+    return 0
+
+# %% ../nbs/90_cli.ipynb #0860e6b3
+def _plan_parser(sub) -> None:
+    "The `igrpo plan` subcommand's arguments."
+    p = sub.add_parser("plan", help="per-card GPU memory of a train or warmup config, by component and phase")
+    p.add_argument("--config", required=True, help="an igrpo train or igrpo warmup settings file (YAML or JSON)")
+    p.add_argument("--gpus", type=int, nargs="+", default=[1, 8, 32], help="card counts (default: 1 8 32)")
+    p.add_argument("--strategy", choices=["ddp", "fsdp2", "zero3"], help="how several cards split the run")
+    p.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="settings over the file's")
+    p.add_argument("--model", help="model folder or name instead of the file's model_name_or_path")
+    p.add_argument("--prompt-tokens", type=int, default=640, help="prompt length taken (default: 640)")
+    p.add_argument("--pictures", type=int, default=3, help="pictures per answer, unless forced_pictures is set")
+    p.add_argument("--card-gib", type=float, default=80.0, help="card memory the table checks against (default: 80)")
+    p.add_argument("--json", action="store_true", help="print GiB per component and phase as JSON")
+    p.set_defaults(func=_cmd_plan)
+
 # %% ../nbs/90_cli.ipynb #4806aad2
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="igrpo", description="Unified GRPO for interleaved text-and-image generation.")
@@ -262,6 +293,8 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--recipe", help=_RECIPE_HELP + ", before --warmup-set")
     a.add_argument("--quiet", action="store_true")
     a.set_defaults(func=_cmd_ablate)
+
+    _plan_parser(sub)
 
     s = sub.add_parser("serve-scorer", help="serve r_v's picture scorer over HTTP, for image_scorer_url")
     s.add_argument("--backend", required=True, help="open_clip | imagereward | hpsv2")

@@ -21,7 +21,7 @@ from interleaved_grpo.core.trajectory import (
 
 # %% auto #0
 __all__ = ['naive_generate', 'SamplingConfig', 'sample_tokens', 'Generation', 'row_uniforms', 'image_step', 'text_step',
-           'generate', 'answer_budget']
+           'cat_generations', 'generate', 'answer_budget']
 
 # %% ../../nbs/06_decoding.ipynb #5ea495ff
 def naive_generate(model, prompt: Encoded, spec: TokenSpec, max_new_tokens: int = 60) -> tuple:
@@ -341,6 +341,16 @@ def _generation(st: _Decoding, prompts, spec) -> Generation:
         list(prompts),
         rec["eoi"] & ~pad,
     )
+
+# %% ../../nbs/06_decoding.ipynb #c320e86b
+def cat_generations(gens: list, spec: TokenSpec) -> Generation:
+    "`Generation`s of consecutive row blocks as one, right-padded to the longest answer."
+    L = max(g.ids.shape[1] for g in gens)
+    pad = lambda x, v: torch.nn.functional.pad(x, (0, L - x.shape[1]), value=v)
+    fills = (("ids", spec.pad_id), ("modality", SPECIAL), ("logprobs", 0.0), ("sampled", False), ("is_eoi", False))
+    out = {k: torch.cat([pad(getattr(g, k), v) for g in gens]) for k, v in fills}
+    rows = {k: torch.cat([getattr(g, k) for g in gens]) for k in ("lengths", "finished")}
+    return Generation(**out, **rows, prompts=[p for g in gens for p in g.prompts])
 
 # %% ../../nbs/06_decoding.ipynb #cee295c6
 def _row_seeds(row_seeds, n: int, generator, device):

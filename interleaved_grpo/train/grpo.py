@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from ..core.errors import IGRPOError
 from ..core.trajectory import Batch, collate, step_index_of, IMAGE
-from ..core.decoding import SamplingConfig, answer_budget
+from ..core.decoding import SamplingConfig, answer_budget, cat_generations
 from ..core.policy import Policy
 from ..core.lora import LLAMA_LINEAR
 from ..core.config import RunOutputs, process_state, world_size
@@ -65,11 +65,10 @@ class TrainConfig(GRPOConfig, RunOutputs):
         "fp16": "GRPO trains in float32 or under bf16 autocast (bf16: true)",
     }
     RANGES: ClassVar[dict] = {
-        **dict.fromkeys(
-            ("steps", "prompts_per_step", "grad_accum", "train_tasks", "save_every", "eval_per_family"), ">=1"
-        ),
-        **dict.fromkeys(("text_tokens_per_step",), ">=1"),
-        **dict.fromkeys(("eval_every", "logprob_chunk_size", "forced_pictures", "lora_r", "weight_decay"), ">=0"),
+        **dict.fromkeys(("steps", "prompts_per_step", "grad_accum", "train_tasks", "save_every"), ">=1"),
+        **dict.fromkeys(("eval_per_family", "text_tokens_per_step"), ">=1"),
+        **dict.fromkeys(("eval_every", "logprob_chunk_size", "lora_r", "weight_decay"), ">=0"),
+        **dict.fromkeys(("forced_pictures", "rollout_batch_size"), ">=0"),
         **dict.fromkeys(("per_device_train_batch_size", "max_completion_length"), ">=0"),
         **dict.fromkeys(("lr", "max_grad_norm", "lora_alpha"), ">0"),
         "lora_dropout": "[0,1)",
@@ -113,6 +112,8 @@ class TrainConfig(GRPOConfig, RunOutputs):
     # benchmarks and tests: every rollout answer is k sentences of text_tokens_per_step tokens, each followed by a
     # picture, then <eos> (`SamplingConfig.structure`); 0: the model decides
     forced_pictures: int = 0
+    # answers decoded at once per process (0: all of the step's): the rollouts' key/value cache grows with this
+    rollout_batch_size: int = 0
     # score positions through the heads this many at a time, recomputing their logits in backward (0: all at once)
     logprob_chunk_size: int = 0
     # weights the rollouts sample with: "auto" (a bfloat16 copy when training bf16 on a GPU), "bfloat16", or "float32"
@@ -191,7 +192,8 @@ def lr_at(cfg: TrainConfig, step: int) -> float:
 
 # %% ../../nbs/14_loop.ipynb #e1434501
 def rollout(policy: Policy, items: list, cfg: TrainConfig, max_steps: int, row_seeds=None) -> tuple:
-    "G answers per `PromptItem`: the `Generation`, the decoded answers and their `RewardInput`s."
+    """G answers per `PromptItem`, decoded `rollout_batch_size` at a time: the `Generation`, the decoded answers and
+    their `RewardInput`s."""
     rep = [it for it in items for _ in range(cfg.num_generations)]
     k = cfg.forced_pictures
     n_tok = answer_budget(k or max_steps, policy.spec.image_len, cfg.text_tokens_per_step)
@@ -205,7 +207,14 @@ def rollout(policy: Policy, items: list, cfg: TrainConfig, max_steps: int, row_s
         structure=(k, cfg.text_tokens_per_step) if k else None,
     )
     policy.model.eval()
-    gen, answers = policy.sample([it.prompt for it in rep], sc, seed=None, row_seeds=row_seeds)
+    n = cfg.rollout_batch_size or len(rep)
+    gens, answers = [], []
+    for s in range(0, len(rep), n):  # each row draws from its own seed: the blocks give the answers one batch would
+        seeds = None if row_seeds is None else row_seeds[s : s + n]
+        g, a = policy.sample([it.prompt for it in rep[s : s + n]], sc, seed=None, row_seeds=seeds)
+        gens.append(g)
+        answers += a
+    gen = cat_generations(gens, policy.spec)
     inputs = [
         RewardInput(it.prompt, a, it.reference, it.n_steps, bool(gen.finished[i]), meta=it.meta)
         for i, (it, a) in enumerate(zip(rep, answers))

@@ -5,10 +5,15 @@ computed from the model's config without loading its weights."""
 
 # %% ../../nbs/26_memory.ipynb #c517dafa
 from __future__ import annotations
+import math
+from dataclasses import dataclass
 import torch
+from ..core.errors import IGRPOError
 
 # %% auto #0
-__all__ = ['PhasePeaks', 'fill_adam_state']
+__all__ = ['JANUS_PRO_SHAPES', 'STRATEGIES', 'PLAN_PHASES', 'WARMUP_KEYS', 'PhasePeaks', 'fill_adam_state', 'janus_pro_config',
+           'model_config', 'Shapes', 'shapes_of', 'layer_activation_bytes', 'Workload', 'components', 'phases',
+           'grpo_workload', 'warmup_workload', 'MemoryPlan', 'read_plan_settings', 'plan', 'plan_table', 'plan_dict']
 
 # %% ../../nbs/26_memory.ipynb #3c0e9bfc
 class PhasePeaks:
@@ -38,13 +43,15 @@ class PhasePeaks:
         return out
 
 # %% ../../nbs/26_memory.ipynb #19939deb
-def fill_adam_state(opt) -> int:
+def fill_adam_state(opt, skip=()) -> int:
     """Give every trainable parameter of the (Adam or AdamW) `opt` its moments before the first step, as zeros, so
-    that memory is flat from step 1. Parameters that already have state keep it. Returns the bytes created."""
+    that memory is flat from step 1. Parameters that already have state keep it, those in `skip` (which never get a
+    gradient) get none. Returns the bytes created."""
+    skip = {id(p) for p in skip}
     n = 0
     for g in opt.param_groups:
         for p in g["params"]:
-            if not p.requires_grad or opt.state[p]:
+            if not p.requires_grad or opt.state[p] or id(p) in skip:
                 continue
             st = {"step": torch.tensor(0.0), "exp_avg": torch.zeros_like(p), "exp_avg_sq": torch.zeros_like(p)}
             if g.get("amsgrad"):
@@ -52,3 +59,334 @@ def fill_adam_state(opt) -> int:
             opt.state[p] = st
             n += sum(v.numel() * v.element_size() for v in st.values() if v.dim())
     return n
+
+# %% ../../nbs/26_memory.ipynb #0572da07
+JANUS_PRO_SHAPES = {
+    # name: (hidden, layers, heads, intermediate) of the DeepSeek-LLM language model; vocabularies, vision tower and
+    # VQ-VAE are shared (transformers' JanusConfig defaults are Janus-Pro's)
+    "Janus-Pro-1B": (2048, 24, 16, 5632),
+    "Janus-Pro-7B": (4096, 30, 32, 11008),
+}
+
+# %% ../../nbs/26_memory.ipynb #e71fbe8e
+def janus_pro_config(name: str = "Janus-Pro-1B"):
+    "The `JanusConfig` of a Janus-Pro size (`JANUS_PRO_SHAPES`), built here: nothing is downloaded."
+    from transformers import JanusConfig
+
+    if name not in JANUS_PRO_SHAPES:
+        raise IGRPOError(f"unknown Janus-Pro size {name!r}; known: {list(JANUS_PRO_SHAPES)}")
+    d, L, nh, inter = JANUS_PRO_SHAPES[name]
+    text = dict(model_type="llama", vocab_size=102400, hidden_size=d, intermediate_size=inter)
+    text.update(num_hidden_layers=L, num_attention_heads=nh, num_key_value_heads=nh, max_position_embeddings=16384)
+    return JanusConfig(text_config=text, image_token_id=100581, tie_word_embeddings=False)  # <image_placeholder>
+
+# %% ../../nbs/26_memory.ipynb #90e177b3
+def model_config(name_or_path: str):
+    """The `JanusConfig` of a model without its weights: a local folder's `config.json`, the built-in shapes of a
+    Janus-Pro name (`deepseek-community/Janus-Pro-1B`, ...), else the Hub's `config.json` (a few kilobytes)."""
+    from pathlib import Path
+    from transformers import AutoConfig
+
+    p = Path(str(name_or_path)).expanduser()
+    if (p / "config.json").is_file():
+        return AutoConfig.from_pretrained(str(p))
+    if p.name in JANUS_PRO_SHAPES:
+        return janus_pro_config(p.name)
+    try:
+        return AutoConfig.from_pretrained(str(name_or_path))
+    except OSError as e:
+        raise IGRPOError(f"no model config for {name_or_path!r}: give a folder with config.json ({e})") from None
+
+# %% ../../nbs/26_memory.ipynb #172c43e2
+@dataclass
+class Shapes:
+    "What memory depends on in a Janus model, counted from its config on the meta device (no weights)."
+
+    params: int  # every parameter
+    loss_free: int  # understanding encoder, its aligner, the VQ-VAE: never in the loss (`loss_free_modules`)
+    linear: int  # the language model's linear layers (what QLoRA stores in 4 bits)
+    linear_layers: int  # how many there are
+    lora: int  # LoRA parameters for the run's rank and targets
+    largest_layer: int  # the largest decoder layer (what FSDP gathers at a time)
+    hidden: int
+    layers: int
+    kv_width: int  # key/value heads x head size
+    intermediate: int
+    text_vocab: int
+    image_vocab: int
+    image_len: int  # codes per picture
+
+# %% ../../nbs/26_memory.ipynb #037fc56a
+def _lora_count(lm, r: int, targets) -> int:
+    "LoRA parameters for rank `r` on the linear layers of `lm` named in `targets`."
+    if not r:
+        return 0
+    lins = [m for n, m in lm.named_modules() if isinstance(m, torch.nn.Linear) and n.split(".")[-1] in targets]
+    return sum(r * (m.in_features + m.out_features) for m in lins)
+
+# %% ../../nbs/26_memory.ipynb #b77dbf36
+def shapes_of(jcfg, lora_r: int = 0, lora_targets=()) -> Shapes:
+    "`Shapes` of the Janus model `jcfg` describes, built on the meta device."
+    from transformers import JanusForConditionalGeneration
+
+    with torch.device("meta"):
+        hf = JanusForConditionalGeneration(jcfg)
+    m, t = hf.model, jcfg.text_config
+    count = lambda mod: sum(p.numel() for p in mod.parameters())
+    lins = [x for x in m.language_model.modules() if isinstance(x, torch.nn.Linear)]
+    hd = getattr(t, "head_dim", None) or t.hidden_size // t.num_attention_heads
+    return Shapes(
+        params=count(hf),
+        loss_free=sum(count(x) for x in (m.vision_model, m.aligner, m.vqmodel)),
+        linear=sum(x.weight.numel() for x in lins),
+        linear_layers=len(lins),
+        lora=_lora_count(m.language_model, lora_r, set(lora_targets)),
+        largest_layer=max(count(x) for x in m.language_model.layers),
+        hidden=t.hidden_size,
+        layers=t.num_hidden_layers,
+        kv_width=(t.num_key_value_heads or t.num_attention_heads) * hd,
+        intermediate=t.intermediate_size,
+        text_vocab=t.vocab_size,
+        image_vocab=jcfg.vq_config.num_embeddings,
+        image_len=jcfg.vision_config.num_image_tokens,
+    )
+
+# %% ../../nbs/26_memory.ipynb #51d3f718
+def layer_activation_bytes(sh: Shapes, compute: int = 2) -> float:
+    """Bytes one decoder layer saves for backward per token: the two RMS norms' inputs and outputs in float32, the
+    attention's input, queries, keys, values and output and the MLP's input and four intermediate tensors in the
+    compute dtype (`compute` bytes: 2 under bf16 autocast, 4 in float32). Fitted to the tensors a tiny model saves."""
+    d, kv, i = sh.hidden, sh.kv_width, sh.intermediate
+    return 4 * d * 4 + (5.4 * d + 2 * kv) * compute + 4 * i * compute
+
+# %% ../../nbs/26_memory.ipynb #887e8cea
+@dataclass
+class Workload:
+    "What one process holds in flight in a step, from the run's settings."
+
+    rows: int  # sequences per process per update (GRPO: answers)
+    micro_rows: int  # of them at a time through the scorer
+    seq_tokens: int  # prompt and answer
+    decode_rows: int = 0  # rows decoded at once, with their guidance rows (0: no rollouts, the warm-up)
+    uncond_scoring: bool = False  # CFG-aware image scoring: an unconditional sequence per row, without gradients
+    compute: int = 2  # bytes of the compute dtype (2: bf16 autocast)
+    checkpointing: bool = False  # gradient checkpointing: each layer keeps its input, recomputes the rest in backward
+    chunk: int = 0  # logprob_chunk_size: positions through the heads at a time (0: all)
+
+# %% ../../nbs/26_memory.ipynb #f3ebcc5a
+def _outside(sh: Shapes, wl: Workload, mode: str) -> float:
+    """Bytes per token saved outside the decoder layers (embeddings, the picture aligner and head, the final norm),
+    in float32 units of the width, fitted to what a tiny Janus saves: fewer with checkpointing and frozen embeddings."""
+    units = 7 if not wl.checkpointing else (4 if mode == "full" else 1.2)
+    return 4 * sh.hidden * units
+
+# %% ../../nbs/26_memory.ipynb #5db8d48c
+STRATEGIES = ("plain", "ddp", "fsdp2", "zero3")
+
+# %% ../../nbs/26_memory.ipynb #bf62e1bc
+def _weights(sh: Shapes, mode: str, strategy: str, n: int) -> tuple:
+    """(weights, trainable parameters) per card: float32 weights (ZeRO-3: bf16 partitions and float32 masters);
+    QLoRA's linear layers in 4 bits (NF4 with a float32 scale per block of 64, quantized again to 8 bits: ~0.52 bytes
+    a weight)."""
+    if mode == "full":
+        trainable = sh.params - sh.loss_free
+        if strategy == "fsdp2":  # loss-free modules stay whole
+            return 4 * (trainable / n + sh.loss_free), trainable / n
+        if strategy == "zero3":
+            return 6 * sh.params / n, trainable / n
+        return 4 * sh.params, trainable
+    base = 4 * sh.params if mode == "lora" else 4 * (sh.params - sh.linear) + 0.52 * sh.linear
+    if strategy in ("fsdp2", "zero3"):
+        return base / n + 4 * sh.lora / n, sh.lora / n
+    return base + 4 * sh.lora, sh.lora
+
+# %% ../../nbs/26_memory.ipynb #46e9337d
+def components(sh: Shapes, wl: Workload, mode: str, strategy: str, n: int, beta: float, rollout_bf16: bool) -> dict:
+    """Bytes per card of each component of a step (`PLAN_COMPONENTS`) for `n` cards under `strategy`."""
+    w, trainable = _weights(sh, mode, strategy, n)
+    split = strategy in ("fsdp2", "zero3")
+    grads = 4 * trainable * (2 if strategy == "ddp" else 1)  # DDP copies gradients into its buckets
+    whole = (sh.params if mode != "qlora" else sh.params - sh.linear) + sh.lora  # a rollout copy: whole weights
+    copy_bytes = (2 if rollout_bf16 else 4) * whole + (0.52 * sh.linear if mode == "qlora" else 0)
+    rollout_copy = copy_bytes if (wl.decode_rows and (rollout_bf16 or split)) else 0
+    reference = 4 * sh.params / (n if split else 1) if (mode == "full" and beta and wl.decode_rows) else 0
+    kv_bytes = 2 if rollout_bf16 else 4
+    seq = wl.seq_tokens
+    tokens = wl.micro_rows * seq
+    layer = layer_activation_bytes(sh, wl.compute)
+    return dict(
+        weights=w,
+        gradients=grads,
+        optimizer=8 * trainable,
+        optimizer_step=4 * trainable,  # AdamW's foreach temporaries
+        rollout_copy=rollout_copy,
+        reference=reference,
+        kv_cache=2 * sh.layers * sh.kv_width * kv_bytes * wl.decode_rows * seq,
+        activations=tokens * (sh.layers * (4 * sh.hidden if wl.checkpointing else layer) + _outside(sh, wl, mode)),
+        recompute=tokens * layer if wl.checkpointing else 0,  # one layer's, in backward
+        no_grad_pass=tokens * layer * (2 if wl.uncond_scoring else 1),  # scoring without gradients, a layer at a time
+        logits=3 * 4 * wl.micro_rows * (wl.chunk or seq) * (sh.text_vocab + sh.image_vocab),
+        gathered=(2 * 4 * sh.largest_layer if strategy == "fsdp2" else 2 * 2 * sh.largest_layer if split else 0),
+    )
+
+# %% ../../nbs/26_memory.ipynb #fefc8ebc
+PLAN_PHASES = {  # what each phase of a step holds besides the weights, the optimizer state, the copies
+    "rollout": ("kv_cache",),
+    "reference": ("no_grad_pass", "logits", "gathered"),
+    "forward": ("activations", "logits", "no_grad_pass", "gathered"),
+    "backward": ("gradients", "activations", "recompute", "logits", "gathered"),
+    "optimizer": ("gradients", "optimizer_step"),
+}
+
+# %% ../../nbs/26_memory.ipynb #53ef652c
+def phases(comp: dict) -> dict:
+    "Bytes per card at the peak of each phase of a step (`PLAN_PHASES`), from `components`."
+    static = sum(comp[k] for k in ("weights", "optimizer", "rollout_copy", "reference"))
+    out = {p: static + sum(comp[k] for k in ks) for p, ks in PLAN_PHASES.items()}
+    if not comp["kv_cache"]:  # the warm-up: no rollout, no reference
+        out.pop("rollout")
+        out.pop("reference")
+    return out
+
+# %% ../../nbs/26_memory.ipynb #b60006f9
+def _mode(cfg) -> str:
+    return "qlora" if getattr(cfg, "load_in_4bit", False) else "lora" if getattr(cfg, "lora_r", 0) else "full"
+
+# %% ../../nbs/26_memory.ipynb #7fdf4b7f
+def grpo_workload(cfg, n: int, prompt_tokens: int, pictures: int, image_len: int) -> Workload:
+    """The `Workload` of one process of a GRPO run (`TrainConfig`) over `n` cards: every answer of the step decoded at
+    once (with guidance rows), scored in `grad_accum` micro-batches."""
+    from interleaved_grpo.core.decoding import answer_budget
+
+    rows = math.ceil(cfg.prompts_per_step * cfg.num_generations / n)
+    answer = answer_budget(cfg.forced_pictures or pictures, image_len, cfg.text_tokens_per_step)
+    answer = min(answer, cfg.max_completion_length) if cfg.max_completion_length else answer
+    return Workload(
+        rows=rows,
+        micro_rows=math.ceil(rows / cfg.grad_accum),
+        seq_tokens=prompt_tokens + answer,
+        decode_rows=min(cfg.rollout_batch_size or rows, rows) * (2 if cfg.cfg_scale != 1 else 1),
+        uncond_scoring=cfg.cfg_scale != 1 and cfg.image_logprob != "no_cfg",
+        compute=2 if cfg.mixed_precision == "bf16" else 4,
+        checkpointing=cfg.gradient_checkpointing,
+        chunk=cfg.logprob_chunk_size,
+    )
+
+# %% ../../nbs/26_memory.ipynb #97b64ccc
+def warmup_workload(cfg, n: int, prompt_tokens: int, pictures: int, image_len: int) -> Workload:
+    "The `Workload` of one process of a warm-up (`WarmupConfig`) over `n` cards: interleaved rows, no rollouts."
+    rows = math.ceil(cfg.batch_size / n)
+    return Workload(
+        rows=rows,
+        micro_rows=math.ceil(rows / cfg.grad_accum),
+        seq_tokens=prompt_tokens + pictures * (image_len + 2 + 16) + 24,
+        compute=2 if cfg.mixed_precision == "bf16" else 4,
+        checkpointing=cfg.gradient_checkpointing,
+        chunk=cfg.logprob_chunk_size,
+    )
+
+# %% ../../nbs/26_memory.ipynb #4018b0f5
+@dataclass
+class MemoryPlan:
+    "`plan`'s answer: per-card bytes by component and by phase, for each card count."
+
+    model: str
+    kind: str  # "grpo" or "warmup"
+    mode: str  # full, lora, qlora
+    strategy: str  # plain, ddp, fsdp2, zero3 (plain on one card)
+    workload: dict  # card count -> `Workload`
+    components: dict  # card count -> {component: bytes}
+    phases: dict  # card count -> {phase: bytes}
+
+    def largest(self, n: int) -> tuple:
+        "(phase, bytes) of the largest phase on `n` cards."
+        return max(self.phases[n].items(), key=lambda kv: kv[1])
+
+# %% ../../nbs/26_memory.ipynb #adea94c3
+WARMUP_KEYS = {"interleaved_files", "understanding_files", "text_to_image_files"}
+
+# %% ../../nbs/26_memory.ipynb #f9e617ad
+def read_plan_settings(config_file, overrides=()) -> tuple:
+    """(kind, loop settings, model name) of a `igrpo train` or `igrpo warmup` settings file (a warm-up file names
+    warm-up data), without checking that its data files exist."""
+    from interleaved_grpo.core.config import read_settings_file
+    from interleaved_grpo.train.run import RunSources, WarmupSources, _settings_items, _split_settings
+
+    items = _settings_items(config_file, overrides)
+    if WARMUP_KEYS & set(read_settings_file(config_file) if config_file else {}):
+        from interleaved_grpo.train.warmup import WarmupConfig
+
+        cfg, src = _split_settings(items, WarmupConfig(), WarmupSources())
+        return "warmup", cfg, src.model_name_or_path
+    from interleaved_grpo.train.grpo import TrainConfig
+
+    cfg, src = _split_settings(items, TrainConfig(), RunSources())
+    return "grpo", cfg, src.model_name_or_path
+
+# %% ../../nbs/26_memory.ipynb #2840c1e3
+def plan(
+    config_file=None,
+    gpus=(1, 8, 32),
+    strategy: str | None = None,
+    prompt_tokens: int = 640,
+    pictures: int = 3,
+    overrides=(),
+    model=None,
+) -> MemoryPlan:
+    """Per-card memory of the run `config_file` describes, for each card count in `gpus`, from the model's config alone
+    (`model_config`; `model` overrides the file's `model_name_or_path`, a name or a `JanusConfig`). `strategy`: how
+    several cards split the run (default: fsdp2 when the file sets `fsdp`, else ddp); one card runs plain. Prompts are
+    taken as `prompt_tokens` long (a 576-code prompt picture and some text by default), answers as `pictures`
+    pictures with their sentences unless the run forces a count (`forced_pictures`)."""
+    kind, cfg, name = read_plan_settings(config_file, overrides)
+    jcfg = model if model is not None and not isinstance(model, str) else model_config(model or name)
+    strategy = strategy or ("fsdp2" if getattr(cfg, "fsdp", "") else "ddp")
+    if strategy not in STRATEGIES:
+        raise IGRPOError(f"strategy must be one of {STRATEGIES}, got {strategy!r}")
+    mode = _mode(cfg)
+    sh = shapes_of(jcfg, getattr(cfg, "lora_r", 0), getattr(cfg, "lora_target_modules", ()))
+    make = grpo_workload if kind == "grpo" else warmup_workload
+    beta = getattr(cfg, "beta", 0.0)
+    bf16 = getattr(cfg, "rollout_dtype", "") == "bfloat16" or (
+        getattr(cfg, "rollout_dtype", "") == "auto" and cfg.mixed_precision == "bf16"
+    )
+    wl, comp, ph = {}, {}, {}
+    for n in gpus:
+        s = "plain" if n == 1 else strategy
+        wl[n] = make(cfg, n, prompt_tokens, pictures, sh.image_len)
+        comp[n] = components(sh, wl[n], mode, s, n, beta, bf16)
+        ph[n] = phases(comp[n])
+    label = name if isinstance(name, str) and name else type(jcfg).__name__
+    return MemoryPlan(str(model if isinstance(model, str) else label), kind, mode, strategy, wl, comp, ph)
+
+# %% ../../nbs/26_memory.ipynb #1c574a52
+def plan_table(mp: MemoryPlan, card_gib: float = 80.0) -> str:
+    """`mp` as text: one block per card count, GiB per component and per phase, the largest phase named against
+    `card_gib` with the 15% headroom a run wants."""
+    g = lambda b: f"{b / 2**30:8.2f}"
+    lines = [f"{mp.kind} of {mp.model}: {mp.mode} fine-tuning, {mp.strategy} over several cards (GiB per card)"]
+    for n in mp.components:
+        wl = mp.workload[n]
+        lines.append(
+            f"\n{n} card{'s' if n > 1 else ''} ({'plain' if n == 1 else mp.strategy}): {wl.rows} rows per card, "
+            f"{wl.micro_rows} per micro-batch, {wl.seq_tokens} tokens each"
+        )
+        lines += [f"  {k:16s}{g(v)}" for k, v in mp.components[n].items() if v]
+        lines.append("  phases:")
+        lines += [f"  {k:16s}{g(v)}" for k, v in mp.phases[n].items()]
+        name, peak = mp.largest(n)
+        fits = "fits" if peak <= 0.85 * card_gib * 2**30 else "does NOT fit"
+        lines.append(f"  largest: {name}, {peak / 2**30:.2f} GiB: {fits} a {card_gib:g} GiB card with 15% headroom")
+    return "\n".join(lines)
+
+# %% ../../nbs/26_memory.ipynb #4eb0d2e6
+def plan_dict(mp: MemoryPlan, card_gib: float = 80.0) -> dict:
+    "`mp` as JSON-ready GiB per card count: components, phases, the largest phase, and whether it fits with 15% spare."
+    gib = lambda d: {k: round(v / 2**30, 2) for k, v in d.items()}
+    out = {"model": mp.model, "kind": mp.kind, "mode": mp.mode, "strategy": mp.strategy, "cards": {}}
+    for n in mp.components:
+        name, peak = mp.largest(n)
+        fits = peak <= 0.85 * card_gib * 2**30
+        row = {"components": gib(mp.components[n]), "phases": gib(mp.phases[n]), "largest": name, "fits": fits}
+        out["cards"][str(n)] = row
+    return out

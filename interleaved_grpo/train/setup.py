@@ -297,7 +297,7 @@ def prepare_run(policy, cfg, out: Path, resume: bool, acc, say=print) -> Prepare
     run = _PREPARE[sharding](run, ref_model, cfg, acc, say)
     run.policy.model = acc.unwrap_model(run.scorer).model
     if sharding != "zero3":  # Adam's moments before the first step: memory flat from step 1 (DeepSpeed keeps its own)
-        fill_adam_state(run.moments)
+        fill_adam_state(run.moments, [p for m in run.policy.model.loss_free_modules() for p in m.parameters()])
     if ck is not None:
         run.start = resume_state(ck, run.moments, sharding)
         say(f"resuming from {ck} at step {run.start}")
