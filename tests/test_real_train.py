@@ -119,6 +119,21 @@ def test_train_with_a_critic_and_a_local_clip_then_resume(setup):
     assert [json.loads(line)["step"] for line in (out / "metrics.jsonl").read_text().splitlines()] == [1, 2, 3]
 
 
+def test_forced_pictures_put_k_pictures_in_every_answer(setup, tmp_path):
+    "A random model answers in the paper's structure when asked: k sentences, k full pictures, scored in micro-batches."
+    root, _ = setup
+    more = ["--forced_pictures", "2", "--text_tokens_per_step", "3", "--max_steps", "1", "--eval_steps", "0"]
+    more += ["--gradient_accumulation_steps", "3", "--rollout_batch_size", "3"]
+    r = run_igrpo(
+        "train", "--config", str(root / "grpo.yaml"), "--init", str(root / "janus"), "--out", str(tmp_path / "k"), *more
+    )
+    assert r.returncode == 0, r.stderr[-3000:]
+    row = json.loads((tmp_path / "k" / "metrics.jsonl").read_text().splitlines()[0])
+    answers, image_len = 2 * 2, 16  # prompts_per_step x num_generations; the tiny model's codes per picture
+    assert row["tokens/image"] == answers * 2 * image_len, row
+    assert row["answer_len"] == 2 * (3 + 1 + image_len + 1) + 1  # sentence, <boi>, codes, <eoi>; then <eos>
+
+
 def test_lora_run_saves_a_plain_policy_and_resumes_from_its_adapters(setup):
     from safetensors.torch import load_file
     from interleaved_grpo.core.policy import Policy
@@ -333,11 +348,11 @@ def test_shipped_configs_name_only_known_settings(name):
     from interleaved_grpo.train.warmup import WarmupConfig
 
     root = Path(__file__).resolve().parents[1] / "configs" / name
-    for file, cfg_cls, src_cls in (
-        ("grpo.yaml", TrainConfig, RunSources),
-        ("warmup.yaml", WarmupConfig, WarmupSources),
-    ):
-        items = yaml.safe_load((root / file).read_text())
+    files = sorted(root.glob("*.yaml"))
+    assert {"grpo.yaml", "warmup.yaml"} <= {f.name for f in files}
+    for file in files:
+        cfg_cls, src_cls = (WarmupConfig, WarmupSources) if file.name == "warmup.yaml" else (TrainConfig, RunSources)
+        items = yaml.safe_load(file.read_text())
         names = {f.name for f in fields(src_cls)}
         apply_overrides(src_cls(), [f"{k}={json.dumps(v)}" for k, v in items.items() if k in names])
         cfg = apply_overrides(cfg_cls(), [f"{k}={json.dumps(v)}" for k, v in items.items() if k not in names])

@@ -12,8 +12,9 @@ from ..core.errors import IGRPOError
 
 # %% auto #0
 __all__ = ['JANUS_PRO_SHAPES', 'STRATEGIES', 'PLAN_PHASES', 'WARMUP_KEYS', 'PhasePeaks', 'fill_adam_state', 'janus_pro_config',
-           'model_config', 'Shapes', 'shapes_of', 'layer_activation_bytes', 'Workload', 'components', 'phases',
-           'grpo_workload', 'warmup_workload', 'MemoryPlan', 'read_plan_settings', 'plan', 'plan_table', 'plan_dict']
+           'model_config', 'Shapes', 'shapes_of', 'layer_activation_bytes', 'Workload', 'nf4_bytes', 'components',
+           'phases', 'grpo_workload', 'warmup_workload', 'MemoryPlan', 'read_plan_settings', 'plan', 'plan_table',
+           'plan_dict']
 
 # %% ../../nbs/26_memory.ipynb #3c0e9bfc
 class PhasePeaks:
@@ -183,11 +184,17 @@ def _outside(sh: Shapes, wl: Workload, mode: str) -> float:
 # %% ../../nbs/26_memory.ipynb #5db8d48c
 STRATEGIES = ("plain", "ddp", "fsdp2", "zero3")
 
+# %% ../../nbs/26_memory.ipynb #cf9e2787
+def nf4_bytes(sh: Shapes) -> float:
+    """Bytes of the language model's linear layers in bitsandbytes' NF4 (as `quantize_4bit` stores them): two weights a
+    byte, a one-byte scale per block of 64 (itself quantized: a float32 scale per 256 blocks), and per layer the
+    lookup tables (1,092 bytes)."""
+    return sh.linear * (0.5 + 1 / 64 + 4 / (64 * 256)) + 1092 * sh.linear_layers
+
 # %% ../../nbs/26_memory.ipynb #bf62e1bc
 def _weights(sh: Shapes, mode: str, strategy: str, n: int) -> tuple:
     """(weights, trainable parameters) per card: float32 weights (ZeRO-3: bf16 partitions and float32 masters);
-    QLoRA's linear layers in 4 bits (NF4 with a float32 scale per block of 64, quantized again to 8 bits: ~0.52 bytes
-    a weight)."""
+    QLoRA's linear layers in 4 bits (`nf4_bytes`)."""
     if mode == "full":
         trainable = sh.params - sh.loss_free
         if strategy == "fsdp2":  # loss-free modules stay whole
@@ -195,10 +202,18 @@ def _weights(sh: Shapes, mode: str, strategy: str, n: int) -> tuple:
         if strategy == "zero3":
             return 6 * sh.params / n, trainable / n
         return 4 * sh.params, trainable
-    base = 4 * sh.params if mode == "lora" else 4 * (sh.params - sh.linear) + 0.52 * sh.linear
+    base = 4 * sh.params if mode == "lora" else 4 * (sh.params - sh.linear) + nf4_bytes(sh)
     if strategy in ("fsdp2", "zero3"):
         return base / n + 4 * sh.lora / n, sh.lora / n
     return base + 4 * sh.lora, sh.lora
+
+# %% ../../nbs/26_memory.ipynb #c03125f6
+def _reference(sh: Shapes, strategy: str, n: int) -> float:
+    """Bytes per card of a full run's frozen reference copy: float32 and whole, sharded like the policy under FSDP2
+    (the loss-free modules whole), bf16 partitions in a ZeRO-3 inference engine."""
+    if strategy == "fsdp2":
+        return 4 * ((sh.params - sh.loss_free) / n + sh.loss_free)
+    return 2 * sh.params / n if strategy == "zero3" else 4 * sh.params
 
 # %% ../../nbs/26_memory.ipynb #46e9337d
 def components(sh: Shapes, wl: Workload, mode: str, strategy: str, n: int, beta: float, rollout_bf16: bool) -> dict:
@@ -207,9 +222,9 @@ def components(sh: Shapes, wl: Workload, mode: str, strategy: str, n: int, beta:
     split = strategy in ("fsdp2", "zero3")
     grads = 4 * trainable * (2 if strategy == "ddp" else 1)  # DDP copies gradients into its buckets
     whole = (sh.params if mode != "qlora" else sh.params - sh.linear) + sh.lora  # a rollout copy: whole weights
-    copy_bytes = (2 if rollout_bf16 else 4) * whole + (0.52 * sh.linear if mode == "qlora" else 0)
+    copy_bytes = (2 if rollout_bf16 else 4) * whole + (nf4_bytes(sh) if mode == "qlora" else 0)
     rollout_copy = copy_bytes if (wl.decode_rows and (rollout_bf16 or split)) else 0
-    reference = 4 * sh.params / (n if split else 1) if (mode == "full" and beta and wl.decode_rows) else 0
+    reference = _reference(sh, strategy, n) if (mode == "full" and beta and wl.decode_rows) else 0
     kv_bytes = 2 if rollout_bf16 else 4
     seq = wl.seq_tokens
     tokens = wl.micro_rows * seq
