@@ -31,6 +31,7 @@ from interleaved_grpo.train.sharding import (
     rebind_codec,
     zero3_run,
 )
+from .memory import PhasePeaks, fill_adam_state
 
 # %% auto #0
 __all__ = ['PROMPT_PICTURE_MODES', 'PASS_COST', 'WarmupConfig', 'set_prompt_pictures', 'batch_indices', 'TokenScorer',
@@ -353,6 +354,7 @@ class WarmupRun:
     moments: object  # what checkpoints read the Adam state through: `opt`, or a `ZeroOptimizerState`
     writer: Policy | None = None  # ZeRO-3: the whole copy that checkpoints are written through
     start: int = 0  # the first step to run
+    peaks: PhasePeaks | None = None  # peak GPU memory of the steps since the last log row
 
 # %% ../../nbs/09_warmup.ipynb #1ae5c499
 def _warmup_accelerator(cfg: WarmupConfig):
@@ -405,7 +407,9 @@ def _warmup_setup(policy: Policy, cfg: WarmupConfig, ck, zero: bool, acc, say) -
     # the schedule stays the loop's own: accelerate would step a prepared one once per process at every update, so on 8
     # GPUs the cosine would end at an eighth of the run and climb again
     scorer, opt = acc.prepare(scorer, opt)
-    run = WarmupRun(policy, scorer, opt, sched, opt, writer, start)
+    run = WarmupRun(policy, scorer, opt, sched, opt, writer, start, PhasePeaks(acc.device))
+    if not zero:  # Adam's moments before the first step: memory flat from step 1 (DeepSpeed keeps its own)
+        fill_adam_state(getattr(opt, "optimizer", opt), [p for m in policy.model.loss_free_modules() for p in m.parameters()])
     if zero:
         run.moments = ZeroOptimizerState(opt, params, groups, acc.is_main_process)
         say(f"DeepSpeed ZeRO-3 over {acc.num_processes} processes")
@@ -423,7 +427,7 @@ def _warmup_row(L: dict, run: WarmupRun, done: int, ntok: int, t0: float, window
         lr=run.sched.get_last_lr()[0],
         tokens_per_s=round(ntok / max(time.time() - t0, 1e-9), 1),
         step_s=round((time.time() - t0) / (done - run.start), 3),
-        **peak_memory(acc.device),
+        **(run.peaks.row() if run.peaks else peak_memory(acc.device)),
         **source_losses(window),
     )
     window.clear()
@@ -492,6 +496,7 @@ def train_warmup(
     for step in bar:
         L, n = sft_step(run.scorer, data, coll, step, cfg, acc, run.opt, run.sched, by_source=window)
         ntok, done = ntok + n, step + 1
+        run.peaks.mark("step")
         if done % cfg.log_every == 0 or done == cfg.steps:
             row = _warmup_row(L, run, done, ntok, t0, window, acc)
             runlog.write(row, keys=("loss", "text_loss", "image_loss", "lr"))
