@@ -26,30 +26,9 @@ from interleaved_grpo.rl.grpo import grpo_loss
 from interleaved_grpo.train.grpo import TrainConfig
 from interleaved_grpo.train.setup import PolicyScorer
 from interleaved_grpo.train.warmup import compile_scorer
+from interleaved_grpo.train.memory import janus_pro_config
 
 PEAK_BF16 = {"H100": 989e12, "H200": 989e12, "A100": 312e12}  # dense bf16 tensor-core FLOP/s
-
-
-def pro_1b_config(text_vocab_size: int = 102400, image_token_id: int = 100581):
-    """Janus-Pro-1B's shapes as a `JanusConfig` (vision tower and VQ-VAE are transformers' defaults, which are
-    Janus-Pro's)."""
-    from transformers import JanusConfig
-
-    return JanusConfig(
-        text_config=dict(
-            model_type="llama",
-            vocab_size=text_vocab_size,
-            hidden_size=2048,
-            intermediate_size=5632,
-            num_hidden_layers=24,
-            num_attention_heads=16,
-            num_key_value_heads=16,
-            max_position_embeddings=16384,
-            tie_word_embeddings=False,
-        ),
-        image_token_id=image_token_id,
-        tie_word_embeddings=False,
-    )
 
 
 def sync():
@@ -140,7 +119,7 @@ def main():
     from transformers import JanusForConditionalGeneration
 
     if a.size == "pro-1b":
-        cfg, V = pro_1b_config(), 102400
+        cfg, V = janus_pro_config("Janus-Pro-1B"), 102400
     else:
         cfg, V = (
             tiny_janus_config(

@@ -41,11 +41,11 @@ class FixedCritic(BaseHTTPRequestHandler):
 
 
 def build_model(folder: Path, size: str):
-    "A Janus model with Janus-Pro-1B's shapes (or a tiny one) and random weights, saved with its processor."
+    "A Janus model with Janus-Pro-1B's or -7B's shapes (or a tiny one) and random weights, saved with its processor."
     from transformers import JanusForConditionalGeneration
     from interleaved_grpo.core.codecs import tiny_janus_processor, JANUS_SPECIAL
     from interleaved_grpo.core.model import tiny_janus_config
-    from janus_pro_gpu import pro_1b_config
+    from interleaved_grpo.train.memory import janus_pro_config
 
     words = []
     for line in (DATA / "prompts.example.jsonl").read_text().splitlines():
@@ -53,14 +53,15 @@ def build_model(folder: Path, size: str):
         for seg in rec["prompt"] + rec.get("reference", []):
             words += (seg.get("text") or "").replace(".", " . ").replace(",", " , ").replace(":", " : ").split()
     words += ["what", "is", "there", "?", "a", "circle", "draw", "red"]
-    V = 102400 if size == "pro-1b" else 2000
+    V = 102400 if size.startswith("pro-") else 2000
     words = list(dict.fromkeys(words))
     words += [f"w{i}" for i in range(V - len(JANUS_SPECIAL) - len(words))]
-    side = (384, 576) if size == "pro-1b" else (32, 16)
+    side = (384, 576) if size.startswith("pro-") else (32, 16)
     proc = tiny_janus_processor(words, image_size=side[0], image_len=side[1])
     tok = proc.tokenizer
-    if size == "pro-1b":
-        cfg = pro_1b_config(len(tok), tok.convert_tokens_to_ids("<image_placeholder>"))
+    if size.startswith("pro-"):
+        name = {"pro-1b": "Janus-Pro-1B", "pro-7b": "Janus-Pro-7B"}[size]
+        cfg = janus_pro_config(name, len(tok), tok.convert_tokens_to_ids("<image_placeholder>"))
     else:
         cfg = tiny_janus_config("test", text_vocab_size=len(tok), image_vocab_size=64, max_positions=4096)
     torch.manual_seed(0)

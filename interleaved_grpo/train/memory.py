@@ -70,16 +70,17 @@ JANUS_PRO_SHAPES = {
 }
 
 # %% ../../nbs/26_memory.ipynb #e71fbe8e
-def janus_pro_config(name: str = "Janus-Pro-1B"):
-    "The `JanusConfig` of a Janus-Pro size (`JANUS_PRO_SHAPES`), built here: nothing is downloaded."
+def janus_pro_config(name: str = "Janus-Pro-1B", text_vocab_size: int = 102400, image_token_id: int = 100581):
+    """The `JanusConfig` of a Janus-Pro size (`JANUS_PRO_SHAPES`), built here: nothing is downloaded. A tokenizer of
+    another size (benchmarks build their own) gives its `text_vocab_size` and the id of its `<image_placeholder>`."""
     from transformers import JanusConfig
 
     if name not in JANUS_PRO_SHAPES:
         raise IGRPOError(f"unknown Janus-Pro size {name!r}; known: {list(JANUS_PRO_SHAPES)}")
     d, L, nh, inter = JANUS_PRO_SHAPES[name]
-    text = dict(model_type="llama", vocab_size=102400, hidden_size=d, intermediate_size=inter)
+    text = dict(model_type="llama", vocab_size=text_vocab_size, hidden_size=d, intermediate_size=inter)
     text.update(num_hidden_layers=L, num_attention_heads=nh, num_key_value_heads=nh, max_position_embeddings=16384)
-    return JanusConfig(text_config=text, image_token_id=100581, tie_word_embeddings=False)  # <image_placeholder>
+    return JanusConfig(text_config=text, image_token_id=image_token_id, tie_word_embeddings=False)
 
 # %% ../../nbs/26_memory.ipynb #90e177b3
 def model_config(name_or_path: str):

@@ -409,7 +409,9 @@ def _warmup_setup(policy: Policy, cfg: WarmupConfig, ck, zero: bool, acc, say) -
     scorer, opt = acc.prepare(scorer, opt)
     run = WarmupRun(policy, scorer, opt, sched, opt, writer, start, PhasePeaks(acc.device))
     if not zero:  # Adam's moments before the first step: memory flat from step 1 (DeepSpeed keeps its own)
-        fill_adam_state(getattr(opt, "optimizer", opt), [p for m in policy.model.loss_free_modules() for p in m.parameters()])
+        fill_adam_state(
+            getattr(opt, "optimizer", opt), [p for m in policy.model.loss_free_modules() for p in m.parameters()]
+        )
     if zero:
         run.moments = ZeroOptimizerState(opt, params, groups, acc.is_main_process)
         say(f"DeepSpeed ZeRO-3 over {acc.num_processes} processes")
