@@ -11,7 +11,7 @@ What it runs, in order, each part skipped (and said so) when the time left (`--b
    micro-batches): the peak of each step (`peak_GiB/step`).
 3. `igrpo train --config configs/janus-pro-1b/grpo.yaml` for 3 steps with `forced_pictures 3` (every answer three
    sentences and three 576-code pictures) and 8 prompts a step in 8 micro-batches: the same rollout blocks (16 answers)
-   and micro-batches (4 answers) as the shipped 32 prompts in 32, so the same memory, in a quarter of the time. Per step:
+   and micro-batches (4 answers) as the shipped 32 prompts in 32, so the same memory in a quarter of the time. Per step:
    the peak of each phase, step time, rollout share, sampled codes per second of rollout.
 4. `igrpo train --config configs/janus-pro-7b/grpo-qlora.yaml` for 1 step (4 prompts, one picture an answer): peak
    memory and step time of QLoRA on 7B shapes.

@@ -11,8 +11,8 @@ import torch
 from ..core.errors import IGRPOError
 
 # %% auto #0
-__all__ = ['JANUS_PRO_SHAPES', 'STRATEGIES', 'PLAN_PHASES', 'WARMUP_KEYS', 'PhasePeaks', 'fill_adam_state', 'janus_pro_config',
-           'model_config', 'Shapes', 'shapes_of', 'layer_activation_bytes', 'Workload', 'nf4_bytes', 'components',
+__all__ = ['JANUS_PRO_SHAPES', 'STRATEGIES', 'PLAN_PHASES', 'PhasePeaks', 'fill_adam_state', 'janus_pro_config',
+           'model_config_of', 'Shapes', 'shapes_of', 'layer_activation_bytes', 'Workload', 'nf4_bytes', 'components',
            'phases', 'grpo_workload', 'warmup_workload', 'MemoryPlan', 'read_plan_settings', 'plan', 'plan_table',
            'plan_dict']
 
@@ -83,7 +83,7 @@ def janus_pro_config(name: str = "Janus-Pro-1B", text_vocab_size: int = 102400, 
     return JanusConfig(text_config=text, image_token_id=image_token_id, tie_word_embeddings=False)
 
 # %% ../../nbs/26_memory.ipynb #90e177b3
-def model_config(name_or_path: str):
+def model_config_of(name_or_path: str):
     """The `JanusConfig` of a model without its weights: a local folder's `config.json`, the built-in shapes of a
     Janus-Pro name (`deepseek-community/Janus-Pro-1B`, ...), else the Hub's `config.json` (a few kilobytes)."""
     from pathlib import Path
@@ -319,7 +319,7 @@ class MemoryPlan:
         return max(self.phases[n].items(), key=lambda kv: kv[1])
 
 # %% ../../nbs/26_memory.ipynb #adea94c3
-WARMUP_KEYS = {"interleaved_files", "understanding_files", "text_to_image_files"}
+_WARMUP_KEYS = {"interleaved_files", "understanding_files", "text_to_image_files"}
 
 # %% ../../nbs/26_memory.ipynb #f9e617ad
 def read_plan_settings(config_file, overrides=()) -> tuple:
@@ -329,7 +329,7 @@ def read_plan_settings(config_file, overrides=()) -> tuple:
     from interleaved_grpo.train.run import RunSources, WarmupSources, _settings_items, _split_settings
 
     items = _settings_items(config_file, overrides)
-    if WARMUP_KEYS & set(read_settings_file(config_file) if config_file else {}):
+    if _WARMUP_KEYS & set(read_settings_file(config_file) if config_file else {}):
         from interleaved_grpo.train.warmup import WarmupConfig
 
         cfg, src = _split_settings(items, WarmupConfig(), WarmupSources())
@@ -350,12 +350,12 @@ def plan(
     model=None,
 ) -> MemoryPlan:
     """Per-card memory of the run `config_file` describes, for each card count in `gpus`, from the model's config alone
-    (`model_config`; `model` overrides the file's `model_name_or_path`, a name or a `JanusConfig`). `strategy`: how
+    (`model_config_of`; `model` overrides the file's `model_name_or_path`, a name or a `JanusConfig`). `strategy`: how
     several cards split the run (default: fsdp2 when the file sets `fsdp`, else ddp); one card runs plain. Prompts are
     taken as `prompt_tokens` long (a 576-code prompt picture and some text by default), answers as `pictures`
     pictures with their sentences unless the run forces a count (`forced_pictures`)."""
     kind, cfg, name = read_plan_settings(config_file, overrides)
-    jcfg = model if model is not None and not isinstance(model, str) else model_config(model or name)
+    jcfg = model if model is not None and not isinstance(model, str) else model_config_of(model or name)
     strategy = strategy or ("fsdp2" if getattr(cfg, "fsdp", "") else "ddp")
     if strategy not in STRATEGIES:
         raise IGRPOError(f"strategy must be one of {STRATEGIES}, got {strategy!r}")
