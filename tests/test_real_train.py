@@ -134,6 +134,20 @@ def test_forced_pictures_put_k_pictures_in_every_answer(setup, tmp_path):
     assert row["answer_len"] == 2 * (3 + 1 + image_len + 1) + 1  # sentence, <boi>, codes, <eoi>; then <eos>
 
 
+def test_eight_bit_adam_trains_and_resumes(setup, tmp_path):
+    "optim: adamw_8bit (bitsandbytes, on the CPU here): its 8-bit moments go into the checkpoint and come back."
+    root, _ = setup
+    base = ["train", "--config", str(root / "grpo.yaml"), "--init", str(root / "janus"), "--out", str(tmp_path)]
+    r = run_igrpo(*base, "--optim", "adamw_8bit", "--max_steps", "1", "--eval_steps", "0")
+    assert r.returncode == 0, r.stderr[-3000:]
+    r = run_igrpo(*base, "--optim", "adamw_8bit", "--max_steps", "2", "--eval_steps", "0", "--resume")
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "resuming from" in r.stderr
+    assert [json.loads(x)["step"] for x in (tmp_path / "metrics.jsonl").read_text().splitlines()] == [1, 2]
+    bad = run_igrpo(*base, "--optim", "sgd")
+    assert bad.returncode == 2 and "optim must be one of" in bad.stderr
+
+
 def test_lora_run_saves_a_plain_policy_and_resumes_from_its_adapters(setup):
     from safetensors.torch import load_file
     from interleaved_grpo.core.policy import Policy

@@ -52,7 +52,7 @@ TRL_WITHOUT_COUNTERPART = {
     "eval_strategy": "evaluation runs every eval_steps updates",
     "save_strategy": "checkpoints are written every save_steps updates",
     "logging_strategy": "metrics are logged every logging_steps updates (GRPO: every update)",
-    "optim": "the optimizer is torch's AdamW, TRL's default",
+    "optim": "the warm-up's optimizer is torch's AdamW (GRPO also takes adamw_8bit and paged_adamw_8bit)",
     "adam_beta1": "AdamW runs with torch's default betas and epsilon",
     "adam_beta2": "AdamW runs with torch's default betas and epsilon",
     "adam_epsilon": "AdamW runs with torch's default betas and epsilon",

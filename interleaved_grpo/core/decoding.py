@@ -344,7 +344,9 @@ def _generation(st: _Decoding, prompts, spec) -> Generation:
 
 # %% ../../nbs/06_decoding.ipynb #c320e86b
 def cat_generations(gens: list, spec: TokenSpec) -> Generation:
-    "`Generation`s of consecutive row blocks as one, right-padded to the longest answer."
+    "`Generation`s of consecutive row blocks as one, right-padded to the longest answer (a single block as it is)."
+    if len(gens) == 1:
+        return gens[0]
     L = max(g.ids.shape[1] for g in gens)
     pad = lambda x, v: torch.nn.functional.pad(x, (0, L - x.shape[1]), value=v)
     fills = (("ids", spec.pad_id), ("modality", SPECIAL), ("logprobs", 0.0), ("sampled", False), ("is_eoi", False))

@@ -16,16 +16,20 @@ __all__ = ['optimizer_state_tensors', 'load_optimizer_state', 'rng_state', 'set_
 
 # %% ../../nbs/82_checkpoint.ipynb #33820cb4
 def optimizer_state_tensors(opt) -> tuple:
-    "Split an optimizer's `state_dict` into a flat {name: tensor} dict and a JSON-able remainder."
+    """Split an optimizer's `state_dict` into a flat {name: tensor} dict and a JSON-able remainder. A dict inside a
+    parameter's state (bitsandbytes' 8-bit optimizers keep their moments in one) is split the same way."""
     sd = opt.state_dict()
     tensors, meta = {}, {"param_groups": sd["param_groups"], "state": {}}
     for pid, st in sd["state"].items():
-        meta["state"][str(pid)] = {}
+        rest = meta["state"][str(pid)] = {}
         for k, v in st.items():
-            if torch.is_tensor(v):
-                tensors[f"{pid}.{k}"] = v.detach().cpu().contiguous()
-            else:
-                meta["state"][str(pid)][k] = v
+            for k2, v2 in v.items() if isinstance(v, dict) else [(None, v)]:
+                if torch.is_tensor(v2):
+                    tensors[f"{pid}.{k}" if k2 is None else f"{pid}.{k}.{k2}"] = v2.detach().cpu().contiguous()
+                elif k2 is None:
+                    rest[k] = v2
+                else:
+                    rest.setdefault(k, {})[k2] = v2
     return tensors, meta
 
 # %% ../../nbs/82_checkpoint.ipynb #b893d08c
@@ -33,10 +37,15 @@ def load_optimizer_state(opt, tensors: dict, meta: dict):
     "Inverse of `optimizer_state_tensors`."
     state = {}
     for pid, rest in meta["state"].items():
-        state[int(pid)] = dict(rest)
+        state[int(pid)] = {k: dict(v) if isinstance(v, dict) else v for k, v in rest.items()}
     for name, v in tensors.items():
         pid, k = name.split(".", 1)
-        state.setdefault(int(pid), {})[k] = v
+        st = state.setdefault(int(pid), {})
+        if "." in k:  # a tensor of a dict inside the state (`optimizer_state_tensors`)
+            k, k2 = k.split(".", 1)
+            st.setdefault(k, {})[k2] = v
+        else:
+            st[k] = v
     opt.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
 
 # %% ../../nbs/82_checkpoint.ipynb #92dd7005

@@ -27,9 +27,9 @@ from .sharding import gather_state_dict, is_sharded, release
 from .setup import PreparedRun, prepare_run, save_step, save_sharded_step
 
 # %% auto #0
-__all__ = ['DEFAULT_TERM_WEIGHTS', 'LR_SCHEDULES', 'TrainConfig', 'lr_at', 'rollout', 'advantages_for', 'inert_weights',
-           'sampling_mismatch', 'SingleProcess', 'StepResult', 'micro_batches', 'grpo_step', 'step_metrics',
-           'warn_failures', 'step_batch', 'train_grpo', 'plot_training']
+__all__ = ['DEFAULT_TERM_WEIGHTS', 'LR_SCHEDULES', 'OPTIMIZERS', 'TrainConfig', 'lr_at', 'rollout', 'advantages_for',
+           'inert_weights', 'sampling_mismatch', 'SingleProcess', 'StepResult', 'micro_batches', 'grpo_step',
+           'step_metrics', 'warn_failures', 'step_batch', 'train_grpo', 'plot_training']
 
 # %% ../../nbs/14_loop.ipynb #fd44e7b0
 def _prompts_per_step(per_device: int, G: int) -> int:
@@ -46,6 +46,7 @@ def _prompts_per_step(per_device: int, G: int) -> int:
 # %% ../../nbs/14_loop.ipynb #03074988
 DEFAULT_TERM_WEIGHTS = {"r_d": 2.0}
 LR_SCHEDULES = ("constant", "linear", "cosine")
+OPTIMIZERS = ("adamw_torch", "adamw_8bit", "paged_adamw_8bit")  # TRL's names (`optim`) for the ones this loop runs
 
 
 @dataclass
@@ -96,6 +97,9 @@ class TrainConfig(GRPOConfig, RunOutputs):
     temperature: float = 1.2  # rollout sampling temperature (log-probs are scored at the same temperature)
     image_logprob: str = "no_cfg"  # rollouts sample pictures with CFG; the update scores the conditional image head
     weight_decay: float = 0.0  # AdamW weight decay
+    # TRL's name: "adamw_torch", or bitsandbytes' AdamW with 8-bit moments ("adamw_8bit"; "paged_adamw_8bit" also pages
+    # them to CPU memory under pressure): about a quarter of Adam's memory; unsharded runs (one process or DDP)
+    optim: str = "adamw_torch"
     max_grad_norm: float = 1.0  # gradients clipped to this global norm
     train_tasks: int = 2000  # pool of training prompts
     save_every: int = 50  # updates between checkpoints
@@ -159,6 +163,10 @@ class TrainConfig(GRPOConfig, RunOutputs):
             raise IGRPOError(f"fsdp must be '' or 'full_shard', got {self.fsdp!r}")
         if self.lr_scheduler_type not in LR_SCHEDULES:
             raise IGRPOError(f"lr_scheduler_type must be one of {LR_SCHEDULES}, got {self.lr_scheduler_type!r}")
+        if self.optim not in OPTIMIZERS:
+            raise IGRPOError(f"optim must be one of {list(OPTIMIZERS)}, got {self.optim!r}")
+        if self.optim != "adamw_torch" and self.fsdp:
+            raise IGRPOError(f"optim {self.optim} is not supported with fsdp: 8-bit Adam runs unsharded (or DDP)")
         if self.rollout_dtype not in ("auto", "bfloat16", "float32"):
             raise IGRPOError(f"rollout_dtype must be auto, bfloat16 or float32, got {self.rollout_dtype!r}")
         if (

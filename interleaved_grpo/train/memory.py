@@ -12,9 +12,9 @@ from ..core.errors import IGRPOError
 
 # %% auto #0
 __all__ = ['JANUS_PRO_SHAPES', 'STRATEGIES', 'PLAN_PHASES', 'PhasePeaks', 'fill_adam_state', 'janus_pro_config',
-           'model_config_of', 'Shapes', 'shapes_of', 'layer_activation_bytes', 'Workload', 'nf4_bytes', 'components',
-           'phases', 'grpo_workload', 'warmup_workload', 'MemoryPlan', 'read_plan_settings', 'plan', 'plan_table',
-           'plan_dict']
+           'model_config_of', 'Shapes', 'adam8_bytes', 'shapes_of', 'layer_activation_bytes', 'Workload', 'nf4_bytes',
+           'components', 'phases', 'grpo_workload', 'warmup_workload', 'MemoryPlan', 'read_plan_settings', 'plan',
+           'plan_table', 'plan_dict']
 
 # %% ../../nbs/26_memory.ipynb #3c0e9bfc
 class PhasePeaks:
@@ -109,6 +109,8 @@ class Shapes:
     linear: int  # the language model's linear layers (what QLoRA stores in 4 bits)
     linear_layers: int  # how many there are
     lora: int  # LoRA parameters for the run's rank and targets
+    adam8: float  # bytes of bitsandbytes' 8-bit Adam moments of a full run's trainable weights (`adam8_bytes`)
+    adam8_lora: float  # the same for the LoRA adapters
     largest_layer: int  # the largest decoder layer (what FSDP gathers at a time)
     hidden: int
     layers: int
@@ -118,13 +120,19 @@ class Shapes:
     image_vocab: int
     image_len: int  # codes per picture
 
+# %% ../../nbs/26_memory.ipynb #6b951dbb
+def adam8_bytes(numels) -> float:
+    """Bytes of bitsandbytes' 8-bit Adam moments for tensors of these sizes: a tensor under 4,096 values keeps float32
+    moments; a larger one a byte per value and moment, a float32 scale per block of 256, and two 256-entry tables."""
+    return sum(8 * n if n < 4096 else 2 * n + 8 * math.ceil(n / 256) + 2048 for n in numels)
+
 # %% ../../nbs/26_memory.ipynb #037fc56a
-def _lora_count(lm, r: int, targets) -> int:
-    "LoRA parameters for rank `r` on the linear layers of `lm` named in `targets`."
+def _lora_shapes(lm, r: int, targets) -> list:
+    "Sizes of the LoRA tensors (A: r x in, B: out x r) for rank `r` on the linear layers of `lm` named in `targets`."
     if not r:
-        return 0
+        return []
     lins = [m for n, m in lm.named_modules() if isinstance(m, torch.nn.Linear) and n.split(".")[-1] in targets]
-    return sum(r * (m.in_features + m.out_features) for m in lins)
+    return [k for m in lins for k in (r * m.in_features, m.out_features * r)]
 
 # %% ../../nbs/26_memory.ipynb #b77dbf36
 def shapes_of(jcfg, lora_r: int = 0, lora_targets=()) -> Shapes:
@@ -137,12 +145,16 @@ def shapes_of(jcfg, lora_r: int = 0, lora_targets=()) -> Shapes:
     count = lambda mod: sum(p.numel() for p in mod.parameters())
     lins = [x for x in m.language_model.modules() if isinstance(x, torch.nn.Linear)]
     hd = getattr(t, "head_dim", None) or t.hidden_size // t.num_attention_heads
+    free = {id(p) for x in (m.vision_model, m.aligner, m.vqmodel) for p in x.parameters()}
+    lora = _lora_shapes(m.language_model, lora_r, set(lora_targets))
     return Shapes(
         params=count(hf),
         loss_free=sum(count(x) for x in (m.vision_model, m.aligner, m.vqmodel)),
         linear=sum(x.weight.numel() for x in lins),
         linear_layers=len(lins),
-        lora=_lora_count(m.language_model, lora_r, set(lora_targets)),
+        lora=sum(lora),
+        adam8=adam8_bytes(p.numel() for p in hf.parameters() if id(p) not in free),
+        adam8_lora=adam8_bytes(lora),
         largest_layer=max(count(x) for x in m.language_model.layers),
         hidden=t.hidden_size,
         layers=t.num_hidden_layers,
@@ -174,6 +186,7 @@ class Workload:
     compute: int = 2  # bytes of the compute dtype (2: bf16 autocast)
     checkpointing: bool = False  # gradient checkpointing: each layer keeps its input, recomputes the rest in backward
     chunk: int = 0  # logprob_chunk_size: positions through the heads at a time (0: all)
+    adam8: bool = False  # bitsandbytes' 8-bit AdamW (`optim`: adamw_8bit, paged_adamw_8bit)
 
 # %% ../../nbs/26_memory.ipynb #f3ebcc5a
 def _outside(sh: Shapes, wl: Workload, mode: str) -> float:
@@ -233,8 +246,8 @@ def components(sh: Shapes, wl: Workload, mode: str, strategy: str, n: int, beta:
     return dict(
         weights=w,
         gradients=grads,
-        optimizer=8 * trainable,
-        optimizer_step=4 * trainable,  # AdamW's foreach temporaries
+        optimizer=(sh.adam8 if mode == "full" else sh.adam8_lora) if wl.adam8 else 8 * trainable,
+        optimizer_step=0 if wl.adam8 else 4 * trainable,  # torch AdamW's foreach temporaries
         rollout_copy=rollout_copy,
         reference=reference,
         kv_cache=2 * sh.layers * sh.kv_width * kv_bytes * wl.decode_rows * seq,
@@ -286,6 +299,7 @@ def grpo_workload(cfg, n: int, prompt_tokens: int, pictures: int, image_len: int
         compute=2 if cfg.mixed_precision == "bf16" else 4,
         checkpointing=cfg.gradient_checkpointing,
         chunk=cfg.logprob_chunk_size,
+        adam8=cfg.optim != "adamw_torch",
     )
 
 # %% ../../nbs/26_memory.ipynb #97b64ccc
@@ -359,6 +373,8 @@ def plan(
     strategy = strategy or ("fsdp2" if getattr(cfg, "fsdp", "") else "ddp")
     if strategy not in STRATEGIES:
         raise IGRPOError(f"strategy must be one of {STRATEGIES}, got {strategy!r}")
+    if getattr(cfg, "optim", "adamw_torch") != "adamw_torch" and strategy != "ddp" and max(gpus) > 1:
+        raise IGRPOError(f"optim {cfg.optim} runs unsharded (one card or DDP), not under {strategy}")
     mode = _mode(cfg)
     sh = shapes_of(jcfg, getattr(cfg, "lora_r", 0), getattr(cfg, "lora_target_modules", ()))
     make = grpo_workload if kind == "grpo" else warmup_workload

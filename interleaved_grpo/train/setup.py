@@ -173,9 +173,18 @@ def start_lora(policy, cfg, ck, say) -> tuple:
 
 # %% ../../nbs/25_loop_setup.ipynb #9e65fce5
 def _adamw(scorer, cfg, foreach) -> tuple:
-    "AdamW over the scorer's trainable weights, the weights, and its unsharded parameter groups (for checkpoints)."
+    """AdamW (`cfg.optim`: torch's, or bitsandbytes' with 8-bit moments) over the scorer's trainable weights, the
+    weights, and its unsharded parameter groups (for checkpoints)."""
     trainable = [p for p in scorer.parameters() if p.requires_grad]
-    opt = torch.optim.AdamW(trainable, lr=cfg.lr, weight_decay=cfg.weight_decay, foreach=foreach)
+    if cfg.optim == "adamw_torch":
+        opt = torch.optim.AdamW(trainable, lr=cfg.lr, weight_decay=cfg.weight_decay, foreach=foreach)
+    else:
+        try:
+            import bitsandbytes as bnb
+        except ImportError:
+            raise IGRPOError(f"optim {cfg.optim} needs bitsandbytes: pip install bitsandbytes") from None
+        cls = bnb.optim.PagedAdamW8bit if cfg.optim.startswith("paged") else bnb.optim.AdamW8bit
+        opt = cls(trainable, lr=cfg.lr, weight_decay=cfg.weight_decay)
     return opt, trainable, opt.state_dict()["param_groups"]
 
 # %% ../../nbs/25_loop_setup.ipynb #e2ccf947
@@ -296,7 +305,9 @@ def prepare_run(policy, cfg, out: Path, resume: bool, acc, say=print) -> Prepare
         _compile(run, cfg, acc.device)
     run = _PREPARE[sharding](run, ref_model, cfg, acc, say)
     run.policy.model = acc.unwrap_model(run.scorer).model
-    if sharding != "zero3":  # Adam's moments before the first step: memory flat from step 1 (DeepSpeed keeps its own)
+    if cfg.optim != "adamw_torch" and sharding != "none":
+        raise IGRPOError(f"optim {cfg.optim} runs unsharded (one process or DDP), not under {sharding}")
+    if sharding != "zero3" and cfg.optim == "adamw_torch":  # Adam's moments before step 1: memory flat from step 1
         fill_adam_state(run.moments, [p for m in run.policy.model.loss_free_modules() for p in m.parameters()])
     if ck is not None:
         run.start = resume_state(ck, run.moments, sharding)
