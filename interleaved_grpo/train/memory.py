@@ -206,48 +206,57 @@ def nf4_bytes(sh: Shapes) -> float:
     return sh.linear * (0.5 + 1 / 64 + 4 / (64 * 256)) + 1092 * sh.linear_layers
 
 # %% ../../nbs/26_memory.ipynb #bf62e1bc
-def _weights(sh: Shapes, mode: str, strategy: str, n: int) -> tuple:
-    """(weights, trainable parameters) per card: float32 weights (ZeRO-3: bf16 partitions and float32 masters);
-    QLoRA's linear layers in 4 bits (`nf4_bytes`)."""
-    if mode == "full":
-        trainable = sh.params - sh.loss_free
-        if strategy == "fsdp2":  # loss-free modules stay whole
-            return 4 * (trainable / n + sh.loss_free), trainable / n
-        if strategy == "zero3":
-            return 6 * sh.params / n, trainable / n
-        return 4 * sh.params, trainable
-    base = 4 * sh.params if mode == "lora" else 4 * (sh.params - sh.linear) + nf4_bytes(sh)
-    if strategy in ("fsdp2", "zero3"):
-        return base / n + 4 * sh.lora / n, sh.lora / n
-    return base + 4 * sh.lora, sh.lora
+def _model_state(sh: Shapes, wl: Workload, mode: str, strategy: str, n: int) -> dict:
+    """Bytes per card of the weights, their gradients and Adam's moments. Float32 weights, QLoRA's linear layers in 4
+    bits (`nf4_bytes`); full runs train all but the loss-free modules, LoRA the adapters. DDP adds buckets as large as
+    the gradients of every weight it sees. FSDP2 splits all but the loss-free modules. ZeRO-3 splits everything into
+    partitions in the compute dtype, with float32 masters, gradients and moments for what its optimizer holds (in GRPO
+    the loss-free modules too; the warm-up freezes them)."""
+    lora = sh.lora if mode != "full" else 0
+    trained = lora or sh.params - sh.loss_free
+    if strategy == "zero3":
+        held = lora or (sh.params if wl.decode_rows else trained)
+        return dict(
+            weights=wl.compute * (sh.params + lora) / n + 4 * held / n,
+            gradients=wl.compute * held / n,
+            optimizer=8 * held / n,
+            optimizer_step=4 * held / n,
+        )
+    base = 4 * (sh.params - sh.linear) + nf4_bytes(sh) if mode == "qlora" else 4 * sh.params
+    if strategy == "fsdp2":
+        base, trained = 4 * ((sh.params - sh.loss_free) / n + sh.loss_free), trained / n
+        lora /= n
+    buckets = 4 * (lora or sh.params) if strategy == "ddp" else 0
+    adam = ((sh.adam8 if mode == "full" else sh.adam8_lora) / (n if strategy == "fsdp2" else 1)) if wl.adam8 else None
+    return dict(
+        weights=base + 4 * lora,
+        gradients=4 * trained + buckets,
+        optimizer=8 * trained if adam is None else adam,
+        optimizer_step=0 if wl.adam8 else 4 * trained,  # torch AdamW's foreach temporaries
+    )
 
 # %% ../../nbs/26_memory.ipynb #c03125f6
-def _reference(sh: Shapes, strategy: str, n: int) -> float:
+def _reference(sh: Shapes, wl: Workload, strategy: str, n: int) -> float:
     """Bytes per card of a full run's frozen reference copy: float32 and whole, sharded like the policy under FSDP2
-    (the loss-free modules whole), bf16 partitions in a ZeRO-3 inference engine."""
+    (the loss-free modules whole), partitions in the compute dtype in a ZeRO-3 inference engine."""
     if strategy == "fsdp2":
         return 4 * ((sh.params - sh.loss_free) / n + sh.loss_free)
-    return 2 * sh.params / n if strategy == "zero3" else 4 * sh.params
+    return wl.compute * sh.params / n if strategy == "zero3" else 4 * sh.params
 
 # %% ../../nbs/26_memory.ipynb #46e9337d
 def components(sh: Shapes, wl: Workload, mode: str, strategy: str, n: int, beta: float, rollout_bf16: bool) -> dict:
     """Bytes per card of each component of a step (`PLAN_COMPONENTS`) for `n` cards under `strategy`."""
-    w, trainable = _weights(sh, mode, strategy, n)
     split = strategy in ("fsdp2", "zero3")
-    grads = 4 * trainable * (2 if strategy == "ddp" else 1)  # DDP copies gradients into its buckets
     whole = (sh.params if mode != "qlora" else sh.params - sh.linear) + sh.lora  # a rollout copy: whole weights
     copy_bytes = (2 if rollout_bf16 else 4) * whole + (nf4_bytes(sh) if mode == "qlora" else 0)
     rollout_copy = copy_bytes if (wl.decode_rows and (rollout_bf16 or split)) else 0
-    reference = _reference(sh, strategy, n) if (mode == "full" and beta and wl.decode_rows) else 0
+    reference = _reference(sh, wl, strategy, n) if (mode == "full" and beta and wl.decode_rows) else 0
     kv_bytes = 2 if rollout_bf16 else 4
     seq = wl.seq_tokens
     tokens = wl.micro_rows * seq
     layer = layer_activation_bytes(sh, wl.compute)
     return dict(
-        weights=w,
-        gradients=grads,
-        optimizer=(sh.adam8 if mode == "full" else sh.adam8_lora) if wl.adam8 else 8 * trainable,
-        optimizer_step=0 if wl.adam8 else 4 * trainable,  # torch AdamW's foreach temporaries
+        **_model_state(sh, wl, mode, strategy, n),
         rollout_copy=rollout_copy,
         reference=reference,
         kv_cache=2 * sh.layers * sh.kv_width * kv_bytes * wl.decode_rows * seq,
